@@ -1,0 +1,109 @@
+"""Audio pieces in the one format the track uses (44.1 kHz, mono, 16-bit): decoding, checking, trimming."""
+
+from __future__ import annotations
+
+import io
+import wave
+from pathlib import Path
+
+from pydub import AudioSegment
+from pydub.silence import detect_leading_silence
+
+from . import system
+from .errors import BuildError
+
+FRAME_RATE = 44_100
+CHANNELS = 1
+SAMPLE_WIDTH = 2
+TRIM_THRESHOLD_DBFS = -50.0
+TRIM_KEEP_MS = 10  # keep a breath of the fade-in and fade-out around trimmed speech
+
+
+def frames(ms: int) -> int:
+    """Frames in `ms` milliseconds; exact for multiples of 10 ms."""
+    return ms * FRAME_RATE // 1000
+
+
+def conform(segment: AudioSegment) -> AudioSegment:
+    """Bring a segment to the track's rate, channels and width (mixing rates would resample the whole track)."""
+    if segment.channels != CHANNELS:
+        segment = segment.set_channels(CHANNELS)
+    if segment.sample_width != SAMPLE_WIDTH:
+        segment = segment.set_sample_width(SAMPLE_WIDTH)
+    if segment.frame_rate != FRAME_RATE:
+        segment = segment.set_frame_rate(FRAME_RATE)
+    return segment
+
+
+def decode(data: bytes, what: str) -> AudioSegment:
+    """Decode audio by its content, not its name (macOS voices write AIFF whatever the name says)."""
+    if data[:4] == b"RIFF" and data[8:12] == b"WAVE":
+        try:
+            with wave.open(io.BytesIO(data)) as reader:
+                params = reader.getparams()
+                pcm = reader.readframes(params.nframes)
+            return conform(AudioSegment(data=pcm, sample_width=params.sampwidth,
+                                        frame_rate=params.framerate, channels=params.nchannels))
+        except (wave.Error, EOFError, ValueError):
+            pass  # e.g. float WAV: let ffmpeg read it
+    wav = system.run([system.ffmpeg(), "-v", "error", "-i", "pipe:0", "-f", "wav", "-ac", str(CHANNELS),
+                      "-ar", str(FRAME_RATE), "-acodec", "pcm_s16le", "pipe:1"], f"decoding {what}", input=data)
+    with wave.open(io.BytesIO(_fix_streamed_wav(wav))) as reader:
+        return AudioSegment(data=reader.readframes(reader.getnframes()), sample_width=SAMPLE_WIDTH,
+                            frame_rate=FRAME_RATE, channels=CHANNELS)
+
+
+def _fix_streamed_wav(wav: bytes) -> bytes:
+    """ffmpeg writing WAV to a pipe cannot seek back to fill in the sizes: fill them in."""
+    if len(wav) < 44 or wav[:4] != b"RIFF":
+        raise BuildError("ffmpeg returned no WAV data")
+    data_at = wav.find(b"data", 12)
+    fixed = bytearray(wav)
+    fixed[4:8] = (len(wav) - 8).to_bytes(4, "little")
+    fixed[data_at + 4:data_at + 8] = (len(wav) - data_at - 8).to_bytes(4, "little")
+    return bytes(fixed)
+
+
+def load_file(path: Path) -> AudioSegment:
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise BuildError(f"{path}: cannot read: {exc.strerror}") from None
+    if not data:
+        raise BuildError(f"{path}: the file is empty")
+    return decode(data, str(path))
+
+
+def trim(segment: AudioSegment) -> AudioSegment:
+    """Cut the silence a speech engine leaves at both ends, keeping TRIM_KEEP_MS of margin."""
+    lead = detect_leading_silence(segment, TRIM_THRESHOLD_DBFS, chunk_size=1)
+    tail = detect_leading_silence(segment.reverse(), TRIM_THRESHOLD_DBFS, chunk_size=1)
+    start = max(0, lead - TRIM_KEEP_MS)
+    end = min(len(segment), len(segment) - tail + TRIM_KEEP_MS)
+    return segment[start:end] if end > start else segment[:0]
+
+
+def read_track_wav(path: Path) -> bytes | None:
+    """Raw PCM of a WAV in the track's format, or None if the file is missing, truncated or in another format."""
+    try:
+        size = path.stat().st_size
+        with wave.open(str(path)) as reader:
+            params = reader.getparams()
+            pcm = reader.readframes(params.nframes)
+    except (OSError, wave.Error, EOFError):
+        return None
+    if (params.nchannels, params.sampwidth, params.framerate) != (CHANNELS, SAMPLE_WIDTH, FRAME_RATE):
+        return None
+    if len(pcm) != params.nframes * SAMPLE_WIDTH or size < len(pcm) + 44 or not pcm:
+        return None
+    return pcm
+
+
+def wav_bytes(pcm: bytes) -> bytes:
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(CHANNELS)
+        writer.setsampwidth(SAMPLE_WIDTH)
+        writer.setframerate(FRAME_RATE)
+        writer.writeframes(pcm)
+    return out.getvalue()

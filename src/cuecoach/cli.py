@@ -1,0 +1,176 @@
+"""The `cuecoach` command: build, plan, check, voices. A thin layer over the pipeline; messages go to stderr."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from . import __version__
+from .build import build as build_days
+from .build import check as check_all
+from .compile import compile_routine
+from .errors import CueError, InputError
+from .load import Project, load_routine, routine_ids, shown
+from .timeline import clock, format_plan
+
+app = typer.Typer(
+    help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
+    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_debug = False
+
+RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", help="Folder of routine YAML files [default: ./routines].")]
+SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for MP3s and timelines [default: ./output].")]
+CacheOpt = Annotated[Optional[Path], typer.Option("--cache", help="Speech cache folder [default: ./.cache/cuecoach].")]
+
+
+def _project(routines: Path | None = None, sounds: Path | None = None, output: Path | None = None,
+             cache: Path | None = None) -> Project:
+    return Project.at(Path.cwd(), routines, sounds, output, cache)
+
+
+def _fail(exc: CueError) -> None:
+    for line in str(exc).splitlines():
+        err.print(f"[red]error:[/red] {line}" if not isinstance(exc, InputError) else line, markup=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"cuecoach {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show a traceback when something fails.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """Compile follow-along exercise routines written in YAML into voice-guided MP3s."""
+    global _debug
+    _debug = debug
+
+
+@app.command()
+def build(
+    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="[ROUTINE]...",
+                                                             help="Routine ids (week1-day1) or paths to their YAML.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Days built at once [default: CPUs].")] = None,
+    routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
+) -> None:
+    """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
+    project = _project(routines, sounds, output, cache)
+    refs = list(routines_ or [])
+    if all_:
+        refs += [r for r in routine_ids(project) if r not in refs]
+    if not refs:
+        err.print("error: name a routine (cuecoach build week1-day1) or use --all")
+        raise typer.Exit(2)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                        console=err, transient=True, disable=len(refs) == 1 or not err.is_terminal)
+    in_work: list[str] = []
+    with progress:
+        task = progress.add_task("building", total=len(refs))
+
+        def on_start(routine: str) -> None:
+            in_work.append(routine)
+            progress.update(task, description=f"building {', '.join(in_work)}")
+            if len(refs) == 1 or not err.is_terminal:
+                err.print(f"{routine}: building…")
+
+        def on_done(result) -> None:  # type: ignore[no-untyped-def]
+            if result.routine in in_work:
+                in_work.remove(result.routine)
+            progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
+            if result.status == "failed":
+                for line in result.message.splitlines():
+                    progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
+                                           markup=False)
+            else:
+                detail = (f"{clock(result.duration_ms)} long, {result.synthesized} lines synthesized, "
+                          f"{result.seconds:.1f} s" if result.status == "built" else "current")
+                progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
+
+        def on_synth(text: str) -> None:
+            pass
+
+        try:
+            summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
+                                 on_synth=on_synth)
+        except CueError as exc:
+            if _debug:
+                raise
+            _fail(exc)
+    built, skipped, failed = summary.count("built"), summary.count("skipped"), summary.count("failed")
+    err.print(f"{built} built, {skipped} skipped (current), {failed} failed; output in {shown(project.output)}",
+              markup=False)
+    raise typer.Exit(summary.exit_code)
+
+
+@app.command()
+def plan(
+    routine: Annotated[str, typer.Argument(help="Routine id (week1-day1) or path to its YAML.")],
+    routines: RoutinesOpt = None,
+) -> None:
+    """Print a routine's timeline (mm:ss.s, what is heard) without synthesizing anything."""
+    try:
+        loaded = load_routine(_project(routines), routine)
+        script = compile_routine(loaded.routine, loaded.program)
+    except CueError as exc:
+        if _debug:
+            raise
+        _fail(exc)
+    sys.stdout.write(format_plan(script))
+
+
+@app.command()
+def check(routines: RoutinesOpt = None) -> None:
+    """Check every routine and the exercise library; list every problem as file:line:col."""
+    project = _project(routines)
+    problems = check_all(project)
+    for where, message in problems:
+        print(f"{where}: {message}", file=sys.stderr)
+    count = len(routine_ids(project))
+    if problems:
+        err.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} found", markup=False)
+        raise typer.Exit(2)
+    err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library", markup=False)
+
+
+@app.command()
+def voices() -> None:
+    """List the voices the speech engine offers (use an id or part of one as 'voice' in program.yaml)."""
+    from .synth import list_voices
+
+    try:
+        found = list_voices()
+    except CueError as exc:
+        if _debug:
+            raise
+        _fail(exc)
+    for voice_id, name, languages in found:
+        print(f"{voice_id}\t{name}\t{languages}")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        print("interrupted; finished files are kept, and no file was left half-written", file=sys.stderr)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, and --debug for the traceback
+        if _debug or os.environ.get("CUECOACH_DEBUG"):
+            raise
+        print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,54 @@
+"""Place every clip and tone of a script at its exact frame in one buffer. Pure: no engine, no files.
+
+Slots never overlap (the compiler guarantees it), so placing is a copy into a buffer of
+silence: work linear in the track's length, with no whole-track copy per clip.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .audio import SAMPLE_WIDTH, frames
+from .compile import Script
+from .errors import InputError, Where
+
+
+@dataclass(frozen=True)
+class Overrun:
+    text: str
+    where: Where | None
+    needed_ms: int
+    slot_ms: int
+
+
+def overruns(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) -> list[Overrun]:
+    """Every clip or sound longer than the slot the plan gave it."""
+    found = []
+    for event in script.events:
+        data = clips[event.text] if event.kind == "speech" else sounds[event.text]
+        if len(data) // SAMPLE_WIDTH > frames(event.slot_ms):
+            found.append(Overrun(event.text, event.where, len(data) // SAMPLE_WIDTH * 1000 // 44_100, event.slot_ms))
+    return found
+
+
+def overrun_error(script: Script, found: list[Overrun]) -> InputError:
+    problems = []
+    for item in found:
+        where = item.where or Where(f"sounds/{item.text}.wav" if item.text in ("start", "stop", "finish")
+                                    else "routines/program.yaml")
+        problems.append((where, f"'{item.text}' lasts {item.needed_ms / 1000:.2f} s but {script.routine} gives it "
+                                f"{item.slot_ms / 1000:.2f} s; shorten it, or raise the rate in program.yaml"))
+    return InputError(list(dict.fromkeys(problems)))
+
+
+def render(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) -> bytearray:
+    """The whole track as 16-bit mono PCM. Raises InputError if a clip overruns its slot."""
+    found = overruns(script, clips, sounds)
+    if found:
+        raise overrun_error(script, found)
+    track = bytearray(frames(script.duration_ms) * SAMPLE_WIDTH)
+    for event in script.events:
+        data = clips[event.text] if event.kind == "speech" else sounds[event.text]
+        offset = frames(event.at_ms) * SAMPLE_WIDTH
+        track[offset:offset + len(data)] = data
+    return track

@@ -1,0 +1,477 @@
+"""The routine file formats as dataclasses, and their validation against the YAML they came from.
+
+Every check reports into a list of (position, message) so that one run lists every
+problem in a file; the caller raises them together as an InputError.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import string
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from .errors import Where
+from .spoken import has_words
+from .yamlsrc import Node
+
+ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
+MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown
+MAX_SETS = 20
+
+Problems = list[tuple[Where, str]]
+
+
+@dataclass(frozen=True)
+class Line:
+    """A line to be spoken, as written, and where it was written."""
+
+    text: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How an exercise is timed: one block, or one per side, repeated in sets with rests between."""
+
+    work: float | None = None
+    per_side: float | None = None
+    sets: int = 1
+    rest: float | None = None
+    where: Where = Where("?")
+
+    @property
+    def seconds(self) -> float:
+        """Length of one block."""
+        return self.work if self.work is not None else self.per_side or 0.0
+
+    @property
+    def sides(self) -> int:
+        return 2 if self.per_side is not None else 1
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    name: str
+    say: Line
+    equipment: tuple[str, ...]
+    setup: tuple[Line, ...]
+    cues: tuple[Line, ...]
+    switch: Line | None
+    timing: Timing
+    where: Where
+
+
+@dataclass(frozen=True)
+class Gaps:
+    get_ready: float
+    switch_sides: float
+    transition: float
+    rest: float
+
+
+PHRASES: dict[str, tuple[str, ...]] = {
+    # name: the placeholders it may use
+    "welcome": ("series", "title"),
+    "length": ("minutes",),
+    "equipment": ("equipment",),
+    "safety": (),
+    "begin": (),
+    "announce": ("number", "count", "name", "duration"),
+    "get_ready": (),
+    "halfway": (),
+    "ten_seconds_left": (),
+    "switch_sides": (),
+    "rest": ("seconds",),
+    "next_set": ("set", "sets"),
+    "next_exercise": ("name",),
+    "closing": (),
+}
+
+
+@dataclass(frozen=True)
+class Program:
+    """Settings shared by every routine of a series (program.yaml)."""
+
+    title: str
+    artist: str
+    voice: str | None
+    rate: int
+    bitrate: str
+    equipment: dict[str, str]
+    gaps: Gaps
+    phrases: dict[str, Line]
+    countdown: tuple[Line, Line, Line]
+    where: dict[str, Where] = field(default_factory=dict)  # key -> position, for later errors
+
+
+@dataclass(frozen=True)
+class Step:
+    """One exercise of a routine, with the day's overrides applied."""
+
+    number: int
+    exercise: Exercise
+    where: Where
+
+
+@dataclass(frozen=True)
+class Routine:
+    id: str
+    title: str
+    week: int
+    day: int
+    intro: Line | None
+    steps: tuple[Step, ...]
+    where: Where
+
+    @property
+    def equipment(self) -> tuple[str, ...]:
+        """Equipment ids the day's exercises use, in order of first use."""
+        seen: dict[str, None] = {}
+        for step in self.steps:
+            seen.update(dict.fromkeys(step.exercise.equipment))
+        return tuple(seen)
+
+
+# --- field readers: each returns a value or None, reporting what is wrong ---------------
+
+
+def _suggest(word: str, choices: Any) -> str:
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _mapping(node: Node, what: str, problems: Problems) -> dict[str, tuple[Where, Node]] | None:
+    if not isinstance(node.value, dict):
+        problems.append((node.where, f"{what} must be a mapping of keys to values, not a {node.kind}"))
+        return None
+    return node.value
+
+
+def _keys(mapping: dict[str, tuple[Where, Node]], allowed: tuple[str, ...], required: tuple[str, ...],
+          what: str, at: Where, problems: Problems) -> None:
+    for key, (where, _) in mapping.items():
+        if key not in allowed:
+            hint = _suggest(key, allowed) or "allowed: " + ", ".join(allowed)
+            problems.append((where, f"unknown key '{key}' in {what}; {hint}"))
+    for key in required:
+        if key not in mapping:
+            problems.append((at, f"{what} is missing '{key}'; add it"))
+
+
+def _text(node: Node, what: str, problems: Problems) -> str | None:
+    if isinstance(node.value, bool) or node.value is None or isinstance(node.value, (dict, tuple)):
+        problems.append((node.where, f"{what} must be text, not {'empty' if node.value is None else node.kind}"))
+        return None
+    return str(node.value).strip()
+
+
+def _line(node: Node, what: str, problems: Problems) -> Line | None:
+    text = _text(node, what, problems)
+    if text is None:
+        return None
+    if not has_words(text):
+        problems.append((node.where, f"{what} leaves nothing to say once spoken out; write words"))
+        return None
+    return Line(text, node.where)
+
+
+def _lines(node: Node, what: str, problems: Problems) -> tuple[Line, ...] | None:
+    if isinstance(node.value, str):
+        node = Node((node,), node.where)
+    if not isinstance(node.value, tuple):
+        problems.append((node.where, f"{what} must be a list of lines, not a {node.kind}"))
+        return None
+    lines = [_line(item, what, problems) for item in node.value]
+    return tuple(line for line in lines if line is not None)
+
+
+def _number(node: Node, what: str, low: float, high: float, problems: Problems,
+            integer: bool = False) -> float | None:
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "a whole number" if integer else "a number of seconds"
+        problems.append((node.where, f"{what} must be {kind}, not {node.kind} {value!r}"))
+        return None
+    if value != value or value in (float("inf"), float("-inf")):
+        problems.append((node.where, f"{what} must be a finite number"))
+        return None
+    if integer and value != int(value):
+        problems.append((node.where, f"{what} must be a whole number, not {value}"))
+        return None
+    if not low <= value <= high:
+        unit = "" if integer else " s"
+        problems.append((node.where, f"{what} is {value:g}{unit}; it must be between {low:g} and {high:g}{unit}"))
+        return None
+    if not integer and round(value * 10) != value * 10:
+        problems.append((node.where, f"{what} is {value}; give it to a tenth of a second at most"))
+        return None
+    return int(value) if integer else float(value)
+
+
+def _read_fields(mapping: dict[str, tuple[Where, Node]], readers: dict[str, Callable[[Node], Any]]) -> dict[str, Any]:
+    return {key: readers[key](node) for key, (_, node) in mapping.items() if key in readers}
+
+
+# --- timing ------------------------------------------------------------------------------
+
+TIMING_KEYS = ("work", "per_side", "sets", "rest")
+
+
+def _timing_fields(mapping: dict[str, tuple[Where, Node]], what: str, problems: Problems) -> dict[str, Any]:
+    block = lambda key: lambda node: _number(node, f"{what} '{key}'", MIN_BLOCK_S, MAX_BLOCK_S, problems)
+    return _read_fields(mapping, {
+        "work": block("work"),
+        "per_side": block("per_side"),
+        "sets": lambda node: _number(node, f"{what} 'sets'", 1, MAX_SETS, problems, integer=True),
+        "rest": lambda node: _number(node, f"{what} 'rest'", 1, MAX_BLOCK_S, problems),
+    })
+
+
+def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, problems: Problems) -> Timing | None:
+    """Apply timing fields over a base: `work` replaces `per_side` and the other way round."""
+    values = {"work": None, "per_side": None, "sets": 1, "rest": None}
+    if base is not None:
+        values.update(work=base.work, per_side=base.per_side, sets=base.sets, rest=base.rest)
+    if "work" in fields and "per_side" in fields:
+        problems.append((where, "give either 'work' (one block) or 'per_side' (one block each side), not both"))
+        return None
+    if "work" in fields:
+        values["per_side"] = None
+    if "per_side" in fields:
+        values["work"] = None
+    values.update({key: value for key, value in fields.items() if value is not None})
+    if any(value is None for key, value in fields.items()):
+        return None  # already reported
+    if values["work"] is None and values["per_side"] is None:
+        problems.append((where, "no timing: add 'work: SECONDS' or 'per_side: SECONDS'"))
+        return None
+    return Timing(values["work"], values["per_side"], values["sets"], values["rest"], where)
+
+
+# --- program.yaml ------------------------------------------------------------------------
+
+PROGRAM_KEYS = ("title", "artist", "voice", "rate", "bitrate", "equipment", "gaps", "phrases")
+GAP_KEYS = ("get_ready", "switch_sides", "transition", "rest")
+BITRATE = re.compile(r"^(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k$")
+
+
+def _phrase(node: Node, name: str, problems: Problems) -> Line | None:
+    line = _line(node, f"phrase '{name}'", problems)
+    if line is None:
+        return None
+    try:
+        used = [field_name for _, field_name, _, _ in string.Formatter().parse(line.text) if field_name is not None]
+    except ValueError as exc:
+        problems.append((node.where, f"phrase '{name}' has a broken placeholder ({exc}); write {{name}} with both braces"))
+        return None
+    for placeholder in used:
+        if placeholder not in PHRASES[name]:
+            allowed = ", ".join("{%s}" % p for p in PHRASES[name]) or "none"
+            problems.append((node.where, f"phrase '{name}' uses unknown placeholder {{{placeholder}}}; allowed: {allowed}"))
+            return None
+    return line
+
+
+def program_from_node(root: Node, problems: Problems) -> Program | None:
+    top = _mapping(root, "program.yaml", problems)
+    if top is None:
+        return None
+    _keys(top, PROGRAM_KEYS, ("title", "equipment", "gaps", "phrases"), "program.yaml", root.where, problems)
+    fields = _read_fields(top, {
+        "title": lambda n: _text(n, "'title'", problems),
+        "artist": lambda n: _text(n, "'artist'", problems),
+        "voice": lambda n: None if n.value is None else _text(n, "'voice'", problems),
+        "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True),
+        "bitrate": lambda n: _text(n, "'bitrate'", problems),
+    })
+    if "bitrate" in top and fields.get("bitrate") and not BITRATE.match(fields["bitrate"]):
+        problems.append((top["bitrate"][1].where, f"'bitrate' is {fields['bitrate']!r}; use a constant MP3 rate such as 64k or 96k"))
+
+    equipment: dict[str, str] = {}
+    if "equipment" in top and (items := _mapping(top["equipment"][1], "'equipment'", problems)) is not None:
+        for key, (where, node) in items.items():
+            if not ID_PATTERN.match(key):
+                problems.append((where, f"equipment id '{key}' must be lowercase letters, digits and hyphens"))
+            elif (line := _line(node, f"equipment '{key}'", problems)) is not None:
+                equipment[key] = line.text
+
+    gaps: dict[str, float] = {}
+    if "gaps" in top and (items := _mapping(top["gaps"][1], "'gaps'", problems)) is not None:
+        _keys(items, GAP_KEYS, GAP_KEYS, "'gaps'", top["gaps"][1].where, problems)
+        for key, (where, node) in items.items():
+            if key in GAP_KEYS and (value := _number(node, f"gap '{key}'", 1, 120, problems)) is not None:
+                gaps[key] = value
+
+    phrases: dict[str, Line] = {}
+    countdown: tuple[Line, ...] = ()
+    names = tuple(PHRASES) + ("countdown",)
+    if "phrases" in top and (items := _mapping(top["phrases"][1], "'phrases'", problems)) is not None:
+        _keys(items, names, names, "'phrases'", top["phrases"][1].where, problems)
+        for key, (where, node) in items.items():
+            if key == "countdown":
+                lines = _lines(node, "phrase 'countdown'", problems)
+                if lines is not None and len(lines) != 3:
+                    problems.append((node.where, f"phrase 'countdown' needs three lines (for 3, 2, 1), not {len(lines)}"))
+                elif lines is not None:
+                    countdown = lines
+            elif key in PHRASES and (line := _phrase(node, key, problems)) is not None:
+                phrases[key] = line
+
+    if (len(phrases) < len(PHRASES) or len(countdown) != 3 or len(gaps) < len(GAP_KEYS)
+            or not fields.get("title") or not equipment):
+        if "equipment" in top and not equipment and not problems:
+            problems.append((top["equipment"][1].where, "'equipment' lists nothing; name at least one item"))
+        return None
+    return Program(
+        title=fields["title"], artist=fields.get("artist") or "cuecoach", voice=fields.get("voice"),
+        rate=fields.get("rate") or 160, bitrate=fields.get("bitrate") or "64k", equipment=equipment,
+        gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
+        where={key: node.where for key, (_, node) in top.items()}
+        | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
+        | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},
+    )
+
+
+# --- exercises.yaml ----------------------------------------------------------------------
+
+EXERCISE_KEYS = ("name", "say", "equipment", "setup", "cues", "switch", "timing")
+
+
+def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[str, str],
+                       problems: Problems) -> Exercise | None:
+    what = f"exercise '{ex_id}'"
+    if not ID_PATTERN.match(ex_id):
+        problems.append((id_where, f"exercise id '{ex_id}' must be lowercase letters, digits and hyphens"))
+        return None
+    mapping = _mapping(node, what, problems)
+    if mapping is None:
+        return None
+    before = len(problems)
+    _keys(mapping, EXERCISE_KEYS, ("name", "timing"), what, node.where, problems)
+    fields = _read_fields(mapping, {
+        "name": lambda n: _line(n, f"{what} 'name'", problems),
+        "say": lambda n: _line(n, f"{what} 'say'", problems),
+        "setup": lambda n: _lines(n, f"{what} 'setup'", problems),
+        "cues": lambda n: _lines(n, f"{what} 'cues'", problems),
+        "switch": lambda n: _line(n, f"{what} 'switch'", problems),
+    })
+    gear: list[str] = []
+    if "equipment" in mapping:
+        eq_node = mapping["equipment"][1]
+        items = (eq_node,) if isinstance(eq_node.value, str) else eq_node.value
+        if not isinstance(items, tuple):
+            problems.append((eq_node.where, f"{what} 'equipment' must be a list of equipment ids"))
+        else:
+            for item in items:
+                if not isinstance(item.value, str) or item.value not in equipment:
+                    hint = _suggest(str(item.value), equipment) or "known: " + ", ".join(equipment)
+                    problems.append((item.where, f"unknown equipment '{item.value}' in {what}; {hint} "
+                                                 "(equipment is listed in program.yaml)"))
+                elif item.value not in gear:
+                    gear.append(item.value)
+    timing = None
+    if "timing" in mapping:
+        t_node = mapping["timing"][1]
+        if (t_map := _mapping(t_node, f"{what} 'timing'", problems)) is not None:
+            _keys(t_map, TIMING_KEYS, (), f"{what} 'timing'", t_node.where, problems)
+            timing = merge_timing(None, _timing_fields(t_map, f"{what} timing", problems), t_node.where, problems)
+    if len(problems) > before or timing is None or "name" not in fields:
+        return None
+    name: Line = fields["name"]
+    return Exercise(
+        id=ex_id, name=name.text, say=fields.get("say") or name, equipment=tuple(gear),
+        setup=fields.get("setup") or (), cues=fields.get("cues") or (), switch=fields.get("switch"),
+        timing=timing, where=id_where,
+    )
+
+
+def library_from_node(root: Node, equipment: dict[str, str], problems: Problems) -> dict[str, Exercise]:
+    top = _mapping(root, "exercises.yaml", problems)
+    library: dict[str, Exercise] = {}
+    for ex_id, (where, node) in (top or {}).items():
+        exercise = exercise_from_node(ex_id, where, node, equipment, problems)
+        if exercise is not None:
+            library[ex_id] = exercise
+    if top is not None and not top:
+        problems.append((root.where, "exercises.yaml defines no exercises"))
+    return library
+
+
+# --- a day's routine ---------------------------------------------------------------------
+
+ROUTINE_KEYS = ("title", "week", "day", "intro", "exercises")
+ITEM_KEYS = ("id",) + TIMING_KEYS + ("setup", "cues", "switch")
+
+
+def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[str],
+          problems: Problems) -> Step | None:
+    fields: dict[str, Any] = {}
+    if isinstance(item.value, str):
+        ex_id, id_where, mapping = item.value, item.where, {}
+    elif (mapping := _mapping(item, f"exercise {number}", problems)) is not None:
+        _keys(mapping, ITEM_KEYS, ("id",), f"exercise {number}", item.where, problems)
+        if "id" not in mapping:
+            return None
+        id_where, id_node = mapping["id"]
+        ex_id = str(id_node.value)
+        id_where = id_node.where
+        fields = _read_fields(mapping, {
+            "setup": lambda n: _lines(n, f"exercise {number} 'setup'", problems),
+            "cues": lambda n: _lines(n, f"exercise {number} 'cues'", problems),
+            "switch": lambda n: _line(n, f"exercise {number} 'switch'", problems),
+        })
+    else:
+        return None
+    if ex_id not in library:
+        if ex_id not in known_ids:  # a broken library entry is reported where it is defined
+            hint = _suggest(ex_id, known_ids) or "see exercises.yaml for the ids"
+            problems.append((id_where, f"unknown exercise '{ex_id}'; {hint}"))
+        return None
+    exercise = library[ex_id]
+    timing_fields = _timing_fields(mapping, f"exercise {number} ('{ex_id}')", problems)
+    if timing_fields:
+        timing = merge_timing(exercise.timing, timing_fields, item.where, problems)
+        if timing is None:
+            return None
+        exercise = replace(exercise, timing=timing)
+    if any(value is None for value in fields.values()):
+        return None
+    exercise = replace(exercise, **{key: value for key, value in fields.items()})
+    return Step(number, exercise, item.where)
+
+
+def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise], known_ids: set[str],
+                      problems: Problems) -> Routine | None:
+    top = _mapping(root, "a routine", problems)
+    if top is None:
+        return None
+    before = len(problems)
+    _keys(top, ROUTINE_KEYS, ("title", "exercises"), "the routine", root.where, problems)
+    fields = _read_fields(top, {
+        "title": lambda n: _line(n, "'title'", problems),
+        "week": lambda n: _number(n, "'week'", 1, 52, problems, integer=True),
+        "day": lambda n: _number(n, "'day'", 1, 7, problems, integer=True),
+        "intro": lambda n: _line(n, "'intro'", problems),
+    })
+    steps: list[Step] = []
+    if "exercises" in top:
+        ex_node = top["exercises"][1]
+        if not isinstance(ex_node.value, tuple):
+            problems.append((ex_node.where, f"'exercises' must be a list of exercise ids, not a {ex_node.kind}"))
+        elif not ex_node.value:
+            problems.append((ex_node.where, "'exercises' is empty; list at least one exercise id"))
+        else:
+            for number, item in enumerate(ex_node.value, start=1):
+                step = _step(number, item, library, known_ids, problems)
+                if step is not None:
+                    steps.append(step)
+    if len(problems) > before or not steps:
+        return None
+    return Routine(
+        id=routine_id, title=fields["title"].text, week=fields.get("week") or 0, day=fields.get("day") or 0,
+        intro=fields.get("intro"), steps=tuple(steps), where=root.where,
+    )

@@ -1,0 +1,171 @@
+"""Speech: each distinct text is synthesized once with pyttsx3 into a content-addressed cache of trimmed WAVs.
+
+pyttsx3 2.99 with espeak-ng loses files when several saves share one runAndWait(), and
+sometimes loses a rate change between clips, so each clip gets its own save and
+runAndWait(), voice and rate are set once per engine, and every clip is checked before
+use. pyttsx3.init() returns one engine per process: it is created lazily, in the process
+that uses it, never before a fork.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Callable
+
+from . import audio, system
+from .errors import BuildError
+
+SYNTH_FORMAT = 1  # bump when the way clips are made changes: every key changes with it
+
+
+def driver_name() -> str:
+    """The pyttsx3 driver this platform uses, known without starting it."""
+    return {"darwin": "nsss", "win32": "sapi5"}.get(sys.platform, "espeak")
+
+
+def _pyttsx3_version() -> str:
+    try:
+        return version("pyttsx3")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    voice: str | None
+    rate: int
+    engine: str = f"pyttsx3-{_pyttsx3_version()}-{driver_name()}"
+
+    def key(self, text: str) -> str:
+        """The cache key of a clip: everything that shapes its sound."""
+        blob = json.dumps([SYNTH_FORMAT, self.engine, self.voice, self.rate, audio.TRIM_THRESHOLD_DBFS,
+                           audio.TRIM_KEEP_MS, text], ensure_ascii=False)
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
+
+
+class SpeechCache:
+    """Trimmed clips on disk, named by their key: ``<dir>/speech/ab/abcdef….wav``."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root) / "speech"
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.wav"
+
+    def get(self, key: str) -> bytes | None:
+        """The clip's PCM, or None if missing; a truncated or corrupt entry is deleted and reported missing."""
+        path = self.path(key)
+        pcm = audio.read_track_wav(path)
+        if pcm is None and path.exists():
+            path.unlink(missing_ok=True)
+        return pcm
+
+    def put(self, key: str, pcm: bytes) -> None:
+        system.write_atomic(self.path(key), audio.wav_bytes(pcm))
+
+
+# -- the engine, one per process ----------------------------------------------------------
+
+_engine: Any = None
+_engine_settings: VoiceSettings | None = None
+
+
+def _start_engine(settings: VoiceSettings) -> Any:
+    global _engine, _engine_settings
+    if _engine is not None:
+        if settings != _engine_settings:
+            raise BuildError("one process can speak with one voice and rate; build these routines separately")
+        return _engine
+    try:
+        import pyttsx3
+
+        engine = pyttsx3.init()
+    except Exception as exc:  # noqa: BLE001 - the driver raises many kinds when the library is missing
+        hint = {"espeak": "install espeak-ng (Debian/Ubuntu: sudo apt-get install espeak-ng)",
+                "nsss": "check that pyobjc is installed (pip install pyobjc)",
+                "sapi5": "check that pywin32 is installed (pip install pywin32)"}[driver_name()]
+        raise BuildError(f"no speech engine: {type(exc).__name__}: {exc}; {hint}") from None
+    if settings.voice:
+        engine.setProperty("voice", pick_voice(engine, settings.voice))
+    engine.setProperty("rate", settings.rate)
+    _engine, _engine_settings = engine, settings
+    return engine
+
+
+def list_voices() -> list[tuple[str, str, str]]:
+    """(id, name, languages) of every voice the engine offers."""
+    engine = _start_engine(VoiceSettings(None, 160))
+    return [(v.id, v.name or "", ", ".join(str(lang) for lang in (v.languages or [])))
+            for v in engine.getProperty("voices")]
+
+
+def pick_voice(engine: Any, wanted: str) -> str:
+    """The first voice whose id or name is, ends with, or contains `wanted` (case-insensitive)."""
+    voices = engine.getProperty("voices")
+    low = wanted.lower()
+    for test in (lambda v: v.id.lower() == low or (v.name or "").lower() == low,
+                 lambda v: v.id.lower().endswith("/" + low),
+                 lambda v: low in v.id.lower() or low in (v.name or "").lower()):
+        for voice in voices:
+            if test(voice):
+                return voice.id
+    raise BuildError(f"no voice matches '{wanted}' (program.yaml 'voice'); run `cuecoach voices` to list them, "
+                     "or set voice: null for the system default")
+
+
+def _speak_to_file(engine: Any, text: str, path: Path) -> bytes:
+    with contextlib.redirect_stdout(io.StringIO()):  # the espeak driver prints "Audio saved to …"
+        engine.save_to_file(text, str(path))
+        engine.runAndWait()
+    deadline = time.monotonic() + 10
+    last = -1
+    while time.monotonic() < deadline:  # runAndWait() can return before a long clip's file is complete
+        size = path.stat().st_size if path.exists() else -1
+        if size > 44 and size == last:
+            return path.read_bytes()
+        last = size
+        time.sleep(0.02)
+    raise BuildError(f"the speech engine wrote no audio for: {text!r}")
+
+
+def synthesize(text: str, settings: VoiceSettings) -> bytes:
+    """Speak `text` and return trimmed PCM in the track's format."""
+    engine = _start_engine(settings)
+    handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".wav")
+    os.close(handle)
+    os.unlink(name)
+    path = Path(name)
+    try:
+        data = _speak_to_file(engine, text, path)
+    finally:
+        path.unlink(missing_ok=True)
+    clip = audio.trim(audio.decode(data, f"speech for {text!r}"))
+    if len(clip) < 50:
+        raise BuildError(f"the speech engine produced silence for: {text!r}")
+    return clip.raw_data
+
+
+def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
+                 on_synth: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """PCM for every text: from the cache, synthesizing (and caching) only what is missing."""
+    clips: dict[str, bytes] = {}
+    for text in texts:
+        key = settings.key(text)
+        pcm = cache.get(key)
+        if pcm is None:
+            if on_synth:
+                on_synth(text)
+            pcm = synthesize(text, settings)
+            cache.put(key, pcm)
+        clips[text] = pcm
+    return clips

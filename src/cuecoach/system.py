@@ -1,0 +1,104 @@
+"""The two doors to the outside world: every file cuecoach writes and every program it runs goes through here.
+
+Writes are atomic (a temp file beside the target, then ``os.replace``), so an interrupted
+build leaves the previous file or none, never half of one. Tests patch ``run`` to fake a
+failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from .errors import BuildError
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temp path beside `target`; on success it replaces `target`, on failure it is removed."""
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        os.close(handle)
+    except OSError as exc:
+        raise BuildError(f"{target}: cannot write here: {exc.strerror}") from None
+    temp = Path(name)
+    try:
+        yield temp
+        with open(temp, "rb+") as done:
+            os.fsync(done.fileno())
+        os.chmod(temp, 0o644)
+        os.replace(temp, target)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise BuildError(f"{target}: the disk is full; free some space and build again "
+                             "(the previous file was kept)") from None
+        raise BuildError(f"{target}: cannot write: {exc.strerror}") from None
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+@contextmanager
+def scratch_file(text: str) -> Iterator[Path]:
+    """A temp file holding `text`, removed afterwards (for programs that read their options from a file)."""
+    handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".txt")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        yield Path(name)
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def remove_stale_parts(target: Path, older_than_s: float = 600) -> None:
+    """Remove temp files that an interrupted build left beside `target` (they never replaced it)."""
+    now = time.time()
+    for part in Path(target).parent.glob(f".{Path(target).name}.*.part"):
+        try:
+            if now - part.stat().st_mtime > older_than_s:
+                part.unlink()
+        except OSError:
+            pass
+
+
+def write_atomic(target: Path, data: bytes | bytearray | str) -> None:
+    """Write a whole file atomically."""
+    with atomic_path(target) as temp:
+        with open(temp, "wb") as out:
+            out.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@lru_cache(maxsize=1)
+def ffmpeg() -> str:
+    """The ffmpeg binary: the system's, else the one the imageio-ffmpeg package ships."""
+    found = shutil.which("ffmpeg")
+    if found:
+        return found
+    try:
+        import imageio_ffmpeg  # type: ignore[import-not-found]
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001 - any failure means: not available
+        raise BuildError("ffmpeg was not found; install it (Debian/Ubuntu: sudo apt-get install ffmpeg; "
+                         "macOS: brew install ffmpeg), or pip install imageio-ffmpeg") from None
+
+
+def run(args: Sequence[str], what: str, input: bytes | bytearray | memoryview | None = None) -> bytes:
+    """Run a program to completion and return its stdout; on failure raise BuildError with the tail of stderr."""
+    try:
+        done = subprocess.run(list(args), input=input, capture_output=True, check=False)
+    except OSError as exc:
+        raise BuildError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
+    if done.returncode != 0:
+        tail = " | ".join(done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
+        raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {done.returncode}): {tail or 'no message'}")
+    return done.stdout
