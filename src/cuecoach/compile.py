@@ -151,7 +151,7 @@ class _Compiler:
         t = self.phrase(t, "welcome", series=program.title, title=routine.title)
         if routine.intro is not None:
             t = self.say(t, routine.intro, "intro")
-        t = self.phrase(t, "length", minutes=number_words(self.minutes))
+        t = self.phrase(t, "length", length=duration_words(60 * self.minutes))
         if routine.equipment:
             gear = join_words([program.equipment[item] for item in routine.equipment])
             t = self.phrase(t, "equipment", equipment=gear)
@@ -204,7 +204,7 @@ class _Compiler:
             if t > start:
                 self.gap_problem("switch_sides", t - stop, "the stop tone and the 'switch sides' phrase")
             return max(t, start)
-        t = self.phrase(t, "rest", seconds=spoken(f"{gap_ms / 1000:g}"))
+        t = self.phrase(t, "rest", length=duration_words(gap_ms / 1000))
         call = self.program.phrases["next_set"].text.format(set=number_words(next_set),
                                                            sets=number_words(ex.timing.sets))
         at = start - 1000 - self.estimate(spoken(call))
@@ -237,7 +237,7 @@ class _Compiler:
         for i, word in enumerate(self.program.countdown):
             at = countdown_at + 1000 * i
             end = self.say(at, word, "countdown", number)
-            if end > at + 1000:
+            if end - PAUSE_MS > at + 900:
                 self.problems.append((word.where, f"countdown word '{word.text}' takes longer than one second "
                                                   "to say; use a single short word"))
         self.sound(stop, "stop", number)

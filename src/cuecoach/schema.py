@@ -76,7 +76,7 @@ class Gaps:
 PHRASES: dict[str, tuple[str, ...]] = {
     # name: the placeholders it may use
     "welcome": ("series", "title"),
-    "length": ("minutes",),
+    "length": ("length",),
     "equipment": ("equipment",),
     "safety": (),
     "begin": (),
@@ -85,7 +85,7 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "halfway": (),
     "ten_seconds_left": (),
     "switch_sides": (),
-    "rest": ("seconds",),
+    "rest": ("length",),
     "next_set": ("set", "sets"),
     "next_exercise": ("name",),
     "closing": (),

@@ -1,0 +1,146 @@
+"""End to end, with the real speech engine and real ffmpeg: build a short routine, decode the MP3, listen."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, run_cli
+from listen import RATE, decode, find_onsets, level_db, read_wav
+
+TOLERANCE_S = 0.020
+
+
+@pytest.fixture(scope="module")
+def heard(built_short: Path) -> dict:
+    mp3 = built_short / "output" / "short.mp3"
+    timeline = json.loads((built_short / "output" / "short.json").read_text())
+    signal = decode(mp3)
+    sounds = {name: read_wav(built_short / "sounds" / f"{name}.wav") for name in ("start", "stop", "finish")}
+    return {
+        "mp3": mp3, "timeline": timeline, "signal": signal,
+        "onsets": {name: find_onsets(signal, template) for name, template in sounds.items()},
+        "lengths": {name: len(template) / RATE for name, template in sounds.items()},
+    }
+
+
+def test_mp3_is_mono_44k_constant_bitrate_with_tags(heard: dict) -> None:
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(heard["mp3"])],
+                           capture_output=True, text=True, check=True)
+    info = json.loads(probe.stdout)
+    stream = info["streams"][0]
+    assert (stream["codec_name"], stream["channels"], stream["sample_rate"]) == ("mp3", 1, "44100")
+    assert stream["bit_rate"] == "64000"
+    tags = info["format"]["tags"]
+    assert (tags["title"], tags["album"], tags["track"]) == ("Test Day", "Test Series", "1/1")
+
+
+def test_decoded_length_matches_the_timeline(heard: dict) -> None:
+    assert abs(len(heard["signal"]) / RATE - heard["timeline"]["duration_ms"] / 1000) < TOLERANCE_S
+
+
+def test_tones_are_heard_exactly_where_the_timeline_puts_them(heard: dict) -> None:
+    events = heard["timeline"]["events"]
+    for name in ("start", "stop", "finish"):
+        planned = [e["at_ms"] / 1000 for e in events if e["kind"] == "sound" and e["text"] == name]
+        found = heard["onsets"][name]
+        assert len(found) == len(planned), f"{name}: heard {found}, planned {planned}"
+        for heard_at, planned_at in zip(found, planned):
+            assert abs(heard_at - planned_at) < TOLERANCE_S, name
+
+
+def test_each_block_lasts_its_planned_seconds_from_start_tone_to_stop_tone(heard: dict) -> None:
+    blocks = heard["timeline"]["blocks"]
+    starts, stops = heard["onsets"]["start"], heard["onsets"]["stop"]
+    assert [b["planned_s"] for b in blocks] == [8, 6, 6, 5, 5]
+    assert len(starts) == len(stops) == len(blocks)
+    for block, start, stop in zip(blocks, starts, stops):
+        assert abs((stop - start) - block["planned_s"]) < TOLERANCE_S, block
+        assert abs(start - block["start_ms"] / 1000) < TOLERANCE_S, block
+
+
+def test_gaps_are_silent_and_speech_is_heard(heard: dict) -> None:
+    signal, events = heard["signal"], heard["timeline"]["events"]
+    sounding = []
+    for e in events:
+        length = heard["lengths"][e["text"]] if e["kind"] == "sound" else e["slot_ms"] / 1000
+        sounding.append((e["at_ms"] / 1000, e["at_ms"] / 1000 + length))
+    sounding.append((heard["timeline"]["duration_ms"] / 1000, 1e9))
+    checked = 0.0
+    for (_, end), (begin, _) in zip(sounding, sounding[1:]):
+        # MP3 frames smear sound by a few ms: keep 50 ms clear of each edge
+        if begin - end > 0.3:
+            assert level_db(signal, end + 0.05, begin - 0.05) < -60, (end, begin)
+            checked += begin - end
+    assert checked > 20  # most of a follow-along track is silence, and all of it was checked
+    for e in events:
+        if e["kind"] == "speech":
+            assert level_db(signal, e["at_ms"] / 1000, e["at_ms"] / 1000 + 0.3) > -45, e["text"]
+
+
+def test_the_timeline_lists_every_block_with_its_exercise_side_and_set(heard: dict) -> None:
+    blocks = heard["timeline"]["blocks"]
+    assert [(b["exercise"], b["side"], b["set"]) for b in blocks] == [
+        ("march", None, 1), ("side-reach", 1, 1), ("side-reach", 2, 1), ("squeeze", None, 1), ("squeeze", None, 2)]
+    assert all(b["end_ms"] - b["start_ms"] == b["planned_s"] * 1000 for b in blocks)
+
+
+def test_chapters_mark_each_exercise(heard: dict) -> None:
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_chapters", "-of", "json", str(heard["mp3"])],
+                           capture_output=True, text=True, check=True)
+    titles = [c["tags"]["title"] for c in json.loads(probe.stdout)["chapters"]]
+    assert titles == ["Introduction", "March in Place", "Side Reach", "Block Squeeze", "Close"]
+
+
+def test_a_second_build_with_nothing_changed_does_nothing(built_short: Path) -> None:
+    mp3 = built_short / "output" / "short.mp3"
+    before = mp3.stat().st_mtime_ns
+    done = run_cli("build", "short", cwd=built_short)
+    assert "skipped short (current)" in done.stderr
+    assert "1 skipped" in done.stderr
+    assert mp3.stat().st_mtime_ns == before
+
+
+def test_a_forced_rebuild_reuses_every_clip(built_short: Path) -> None:
+    done = run_cli("build", "short", "--force", cwd=built_short)
+    assert "0 lines synthesized" in done.stderr
+    assert not list((built_short / "output").glob(".*.part"))
+
+
+def test_editing_one_cue_resynthesizes_only_that_line(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    library = project / "routines" / "exercises.yaml"
+    library.write_text(library.read_text().replace("Reach long.", "Reach up."))
+    done = run_cli("build", "short", cwd=project)
+    assert "1 lines synthesized" in done.stderr, done.stderr
+
+
+def test_nothing_is_printed_on_stdout_while_building(project: Path) -> None:
+    done = run_cli("build", "short", cwd=project)
+    assert done.stdout == ""
+    assert "Audio saved" not in done.stderr
+
+
+def test_plan_prints_the_same_times_the_build_writes(built_short: Path) -> None:
+    plan = run_cli("plan", "short", cwd=built_short).stdout
+    timeline = json.loads((built_short / "output" / "short.json").read_text())
+    for event in timeline["events"]:
+        minutes, rest = divmod(event["at_ms"], 60_000)
+        assert f"{minutes:02d}:{rest // 1000:02d}.{rest % 1000 // 100}" in plan
+
+
+@pytest.mark.slow
+def test_week1_day1_has_the_seeds_fourteen_blocks(tmp_path: Path) -> None:
+    """The real day one, built from the repo's routines into a temp folder, measured by ear."""
+    run_cli("build", "week1-day1", "--output", str(tmp_path), "--cache", str(tmp_path / "cache"), cwd=ROOT)
+    signal = decode(tmp_path / "week1-day1.mp3")
+    starts = find_onsets(signal, read_wav(ROOT / "sounds" / "start.wav"))
+    stops = find_onsets(signal, read_wav(ROOT / "sounds" / "stop.wav"))
+    measured = [stop - start for start, stop in zip(starts, stops)]
+    planned = [60, 30, 30, 45, 45, 30, 30, 20, 20, 60, 30, 60, 60, 45]
+    assert len(starts) == len(stops) == len(planned)
+    assert all(abs(m - p) < TOLERANCE_S for m, p in zip(measured, planned)), measured
+    assert all(stop < next_start for stop, next_start in zip(stops, starts[1:]))
