@@ -1,0 +1,55 @@
+# cuecoach: `make` sets everything up and builds output/week1-day1.mp3; `make test` runs the tests.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES := espeak-ng ffmpeg python3-venv
+
+.PHONY: all setup system sounds test test-fast bench all-days clean
+
+all: setup
+	$(BIN)/cuecoach build week1-day1
+
+setup: system $(BIN)/cuecoach sounds
+
+# System packages: the espeak-ng speech library (pyttsx3 on Linux) and ffmpeg (MP3 encoding).
+system:
+	@missing=""; \
+	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	ldconfig -p 2>/dev/null | grep -q libespeak-ng || missing="$$missing espeak-ng"; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing system packages:$$missing"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
+	  else \
+	    echo "please install:$$missing (macOS: brew install ffmpeg)"; exit 1; \
+	  fi; \
+	fi
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "cuecoach needs Python 3.11 or newer")'
+
+$(BIN)/cuecoach: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+sounds: sounds/start.wav sounds/stop.wav sounds/finish.wav
+sounds/%.wav:
+	$(PYTHON) sounds/make_sounds.py
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-fast: setup
+	$(BIN)/python -m pytest -q -m "not slow"
+
+all-days: setup
+	$(BIN)/cuecoach build --all
+
+bench: setup
+	$(BIN)/python tests/bench_build.py
+
+clean:
+	rm -rf $(VENV) .cache output/*.mp3 output/*.json output/*.lrc output/*.m3u8

@@ -1,0 +1,30 @@
+from cuecoach.spoken import duration_words, estimate_ms, has_words, join_words, number_words, spoken
+
+
+def test_number_words() -> None:
+    assert [number_words(n) for n in (0, 7, 19, 20, 45, 90, 100, 120, 1005)] == [
+        "zero", "seven", "nineteen", "twenty", "forty-five", "ninety", "one hundred", "one hundred and twenty",
+        "one thousand and five"]
+
+
+def test_spoken_spells_out_numbers_and_symbols() -> None:
+    assert spoken("90° Squats") == "ninety degree Squats"
+    assert spoken("Bridge w/Block & hold 2.5 s") == "Bridge with Block and hold two point five s"
+    assert spoken("  Week 1,   Day 1 ") == "Week one, Day one"
+
+
+def test_has_words() -> None:
+    assert has_words("Go") and not has_words("!! --- 🙂") and has_words("3")
+
+
+def test_durations_and_lists_in_words() -> None:
+    assert [duration_words(s) for s in (60, 45, 90, 120, 2.5)] == [
+        "one minute", "forty-five seconds", "ninety seconds", "two minutes", "two point five seconds"]
+    assert join_words(["a mat", "a block", "a foam roller"]) == "a mat, a block and a foam roller"
+
+
+def test_estimate_grows_with_text_and_shrinks_with_rate() -> None:
+    short, long = estimate_ms("Go.", 160), estimate_ms("Go slowly, and breathe. Stay long.", 160)
+    assert 0 < short < long
+    assert estimate_ms("Go slowly, and breathe.", 220) < estimate_ms("Go slowly, and breathe.", 160)
+    assert estimate_ms("Go.", 160) % 10 == 0
