@@ -18,16 +18,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, audio, system
+from . import __version__, audio, loudness, system
 from .compile import SOUNDS, Script, compile_routine
 from .errors import CueError, InputError, Where
 from .export import Tags, encode_mp3, read_json, write_json
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
-from .render import render
+from .render import pieces, render
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 from .timeline import timeline_json
 
-BUILD_FORMAT = f"{__version__}/1"  # bump when rendering or export changes what a build writes
+BUILD_FORMAT = f"{__version__}/2"  # bump when rendering or export changes what a build writes
 
 
 @dataclass(frozen=True)
@@ -127,8 +127,11 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
             on_synth(text)
 
     clips = ensure_clips(job.script.speech(), job.settings, SpeechCache(job.cache), note)
-    sounds = {name: audio.decode(data, f"sounds/{name}.wav").raw_data for name, data in job.sound_files.items()}
-    track = render(job.script, clips, sounds)
+    sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
+              for name, data in job.sound_files.items()}
+    leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms))
+    track = render(job.script, {text: leveled.get(pcm, pcm) for text, pcm in clips.items()},
+                   {name: leveled.get(pcm, pcm) for name, pcm in sounds.items()})
     system.remove_stale_parts(job.mp3)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,

@@ -41,14 +41,18 @@ def overrun_error(script: Script, found: list[Overrun]) -> InputError:
     return InputError(list(dict.fromkeys(problems)))
 
 
+def pieces(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) -> list[tuple[int, bytes]]:
+    """Every clip and sound of the script with the frame it starts on."""
+    return [(frames(event.at_ms), clips[event.text] if event.kind == "speech" else sounds[event.text])
+            for event in script.events]
+
+
 def render(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) -> bytearray:
     """The whole track as 16-bit mono PCM. Raises InputError if a clip overruns its slot."""
     found = overruns(script, clips, sounds)
     if found:
         raise overrun_error(script, found)
     track = bytearray(frames(script.duration_ms) * SAMPLE_WIDTH)
-    for event in script.events:
-        data = clips[event.text] if event.kind == "speech" else sounds[event.text]
-        offset = frames(event.at_ms) * SAMPLE_WIDTH
-        track[offset:offset + len(data)] = data
+    for offset, data in pieces(script, clips, sounds):
+        track[offset * SAMPLE_WIDTH:offset * SAMPLE_WIDTH + len(data)] = data
     return track

@@ -22,10 +22,10 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable
 
-from . import audio, system
+from . import audio, loudness, system
 from .errors import BuildError
 
-SYNTH_FORMAT = 1  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 2  # bump when the way clips are made changes: every key changes with it
 
 
 def driver_name() -> str:
@@ -49,7 +49,7 @@ class VoiceSettings:
     def key(self, text: str) -> str:
         """The cache key of a clip: everything that shapes its sound."""
         blob = json.dumps([SYNTH_FORMAT, self.engine, self.voice, self.rate, audio.TRIM_THRESHOLD_DBFS,
-                           audio.TRIM_KEEP_MS, text], ensure_ascii=False)
+                           audio.TRIM_KEEP_MS, loudness.CLIP_LUFS, loudness.SPEECH_CEILING_DBFS, "limit-2-5", text], ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
 
 
@@ -139,7 +139,7 @@ def _speak_to_file(engine: Any, text: str, path: Path) -> bytes:
 
 
 def synthesize(text: str, settings: VoiceSettings) -> bytes:
-    """Speak `text` and return trimmed PCM in the track's format."""
+    """Speak `text` and return trimmed PCM in the track's format, evened out to the target loudness."""
     engine = _start_engine(settings)
     handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".wav")
     os.close(handle)
@@ -152,7 +152,7 @@ def synthesize(text: str, settings: VoiceSettings) -> bytes:
     clip = audio.trim(audio.decode(data, f"speech for {text!r}"))
     if len(clip) < 50:
         raise BuildError(f"the speech engine produced silence for: {text!r}")
-    return clip.raw_data
+    return loudness.prepare_speech(clip.raw_data)
 
 
 def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,

@@ -1,0 +1,166 @@
+"""Loudness (ITU-R BS.1770 / EBU R128) measured and set with numpy: pure functions on 16-bit mono PCM.
+
+Speech from espeak has a crest factor near 20 dB, so a plain gain to -16 LUFS would clip.
+Each clip is therefore evened out once, when it is synthesized (and cached): brought to
+the target loudness by a look-ahead peak limiter with its ceiling below full scale. A
+track is then measured exactly, from the K-weighted energy of each clip at its place (the
+silence between contributes nothing), and one small gain sets it on the target.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+RATE = 44_100
+TARGET_LUFS = -16.0
+SPEECH_CEILING_DBFS = -4.0  # sample peak; a 64 kbps MP3 of limited espeak speech overshoots it by up to 3 dB (measured)
+TONE_BELOW_VOICE_LU = 8.0  # tones sit this far under the voice
+CLIP_LUFS = -13.5  # clips are made denser than the target, so a track is turned down, never pushed into the limiter
+MP3_LOSS_LU = 0.4  # a 64 kbps MP3 of espeak speech measures this much quieter than its PCM (measured)
+SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
+ABSOLUTE_GATE = -70.0
+RELATIVE_GATE = -10.0
+
+
+def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float], z1: np.ndarray) -> np.ndarray:
+    return (b[0] + b[1] * z1 + b[2] * z1 ** 2) / (a[0] + a[1] * z1 + a[2] * z1 ** 2)
+
+
+def _k_weighting(size: int) -> np.ndarray:
+    """Frequency response of the K-weighting pre-filter (high shelf, then high pass) at rfft bins."""
+    z1 = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)  # z^-1 on the unit circle
+    # high shelf: +4 dB above about 1.7 kHz (coefficients from BS.1770's analog design, any rate)
+    gain, q, fc = 3.999843853973347, 0.7071752369554196, 1681.974450955533
+    big_a, w0 = 10 ** (gain / 40), 2 * math.pi * fc / RATE
+    alpha, cos = math.sin(w0) / (2 * q), math.cos(w0)
+    root = 2 * math.sqrt(big_a) * alpha
+    shelf = _biquad_response(
+        (big_a * ((big_a + 1) + (big_a - 1) * cos + root), -2 * big_a * ((big_a - 1) + (big_a + 1) * cos),
+         big_a * ((big_a + 1) + (big_a - 1) * cos - root)),
+        ((big_a + 1) - (big_a - 1) * cos + root, 2 * ((big_a - 1) - (big_a + 1) * cos),
+         (big_a + 1) - (big_a - 1) * cos - root), z1)
+    # high pass at about 38 Hz
+    q, fc = 0.5003270373238773, 38.13547087602444
+    w0 = 2 * math.pi * fc / RATE
+    alpha, cos = math.sin(w0) / (2 * q), math.cos(w0)
+    high_pass = _biquad_response(((1 + cos) / 2, -(1 + cos), (1 + cos) / 2), (1 + alpha, -2 * cos, 1 - alpha), z1)
+    return shelf * high_pass
+
+
+def samples(pcm: bytes | bytearray) -> np.ndarray:
+    return np.frombuffer(bytes(pcm), dtype="<i2").astype(np.float64) / 32768.0
+
+
+def to_pcm(x: np.ndarray) -> bytes:
+    return np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
+
+
+def k_energy(x: np.ndarray) -> np.ndarray:
+    """Per-sample energy of the K-weighted signal, including the filter's tail (about 0.2 s)."""
+    n = len(x) + RATE // 5
+    size = 1 << (n - 1).bit_length()
+    weighted = np.fft.irfft(np.fft.rfft(x, size) * _k_weighting(size), size)[:n]
+    return weighted ** 2
+
+
+def add_energy(sub_blocks: np.ndarray, x: np.ndarray, offset: int) -> None:
+    """Add a piece's K-weighted energy, placed at frame `offset`, into 100 ms sub-block sums."""
+    energy = k_energy(x)
+    index = (offset + np.arange(len(energy))) // SUB_BLOCK
+    keep = index < len(sub_blocks)
+    sub_blocks += np.bincount(index[keep], weights=energy[keep], minlength=len(sub_blocks))[: len(sub_blocks)]
+
+
+def integrated(sub_blocks: np.ndarray) -> float:
+    """Gated integrated loudness (LUFS) from 100 ms sub-block energy sums; -inf for silence."""
+    if len(sub_blocks) < 4:
+        sub_blocks = np.pad(sub_blocks, (0, 4 - len(sub_blocks)))
+    blocks = np.convolve(sub_blocks, np.ones(4), mode="valid") / (4 * SUB_BLOCK)
+    with np.errstate(divide="ignore"):
+        loud = -0.691 + 10 * np.log10(blocks)
+    gated = blocks[loud > ABSOLUTE_GATE]
+    if gated.size == 0:
+        return float("-inf")
+    relative = -0.691 + 10 * np.log10(gated.mean()) + RELATIVE_GATE
+    gated = blocks[(loud > ABSOLUTE_GATE) & (loud > relative)]
+    return float(-0.691 + 10 * np.log10(gated.mean()))
+
+
+def loudness(x: np.ndarray) -> float:
+    sub_blocks = np.zeros(max(4, -(-(len(x) + RATE // 5) // SUB_BLOCK)))
+    add_energy(sub_blocks, x, 0)
+    return integrated(sub_blocks)
+
+
+def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray:
+    """Look-ahead peak limiter: a smooth gain that keeps every sample at or under `ceiling` (linear)."""
+    step = 44  # work on 1 ms blocks of peaks: fast, and fine enough for gain riding
+    n_blocks = -(-len(x) // step)
+    peaks = np.pad(np.abs(x), (0, n_blocks * step - len(x))).reshape(n_blocks, step).max(axis=1)
+    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    reach = attack_ms + hold_ms
+    padded = np.pad(need, reach, constant_values=1.0)
+    low = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
+    # a moving average of that minimum never exceeds the gain any block within `reach` needs
+    width = attack_ms * 2 + 1
+    smooth = np.convolve(np.pad(low, width // 2, mode="edge"), np.ones(width) / width, mode="valid")
+    gain = np.repeat(np.minimum(smooth, low), step)[: len(x)]
+    return np.clip(x * gain, -ceiling, ceiling)
+
+
+def prepare_speech(pcm: bytes) -> bytes:
+    """Even out a speech clip: a little louder than the target, sample peaks at the ceiling at most."""
+    x = samples(pcm)
+    ceiling = 10 ** (SPEECH_CEILING_DBFS / 20)
+    for _ in range(3):  # limiting lowers the loudness a little: settle it
+        level = loudness(x)
+        if not math.isfinite(level) or abs(level - CLIP_LUFS) < 0.2:
+            break
+        x = limit(x * 10 ** ((CLIP_LUFS - level) / 20), ceiling)
+    return to_pcm(x)
+
+
+def prepare_tone(pcm: bytes) -> bytes:
+    """Set a tone's level below the voice."""
+    x = samples(pcm)
+    level = loudness(x)
+    if math.isfinite(level):
+        x = limit(x * 10 ** ((TARGET_LUFS - TONE_BELOW_VOICE_LU - level) / 20), 10 ** (SPEECH_CEILING_DBFS / 20))
+    return to_pcm(x)
+
+
+def level_track(pieces: list[tuple[int, bytes]], total_frames: int) -> dict[bytes, bytes]:
+    """Level a track made of (frame offset, PCM) pieces: one gain for all, re-limited at the ceiling,
+    settled (by the secant method: the limiter makes loudness grow slower than the gain) until the
+    track measures the target. Returns each distinct piece's new PCM."""
+    distinct = {data: samples(data) for _, data in pieces}
+    ceiling = 10 ** (SPEECH_CEILING_DBFS / 20)
+    target = TARGET_LUFS + MP3_LOSS_LU
+    n_sub = max(4, -(-total_frames // SUB_BLOCK))
+
+    def measure(current: dict[bytes, np.ndarray]) -> float:
+        energy = {data: k_energy(x) for data, x in current.items()}
+        sub_blocks = np.zeros(n_sub)
+        for offset, data in pieces:
+            index = (offset + np.arange(len(energy[data]))) // SUB_BLOCK
+            keep = index < n_sub
+            sub_blocks += np.bincount(index[keep], weights=energy[data][keep], minlength=n_sub)[:n_sub]
+        return integrated(sub_blocks)
+
+    gain_db, level = 0.0, measure(distinct)
+    if not math.isfinite(level):
+        return {data: data for data in distinct}
+    slope = 1.0
+    current = distinct
+    for _ in range(4):
+        if abs(level - target) < 0.3:  # well inside the 1 LU the target allows
+            break
+        new_gain_db = gain_db + (target - level) / slope
+        current = {data: limit(x * 10 ** (new_gain_db / 20), ceiling) for data, x in distinct.items()}
+        new_level = measure(current)
+        if new_gain_db != gain_db:
+            slope = min(1.0, max(0.2, (new_level - level) / (new_gain_db - gain_db)))
+        gain_db, level = new_gain_db, new_level
+    return {data: to_pcm(x) if x is not distinct[data] else data for data, x in current.items()}
