@@ -21,13 +21,13 @@ from typing import Callable
 from . import __version__, audio, loudness, system
 from .compile import SOUNDS, Script, compile_routine
 from .errors import CueError, InputError, Where
-from .export import Tags, encode_mp3, read_json, write_json
+from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
 from .render import pieces, render
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 from .timeline import timeline_json
 
-BUILD_FORMAT = f"{__version__}/2"  # bump when rendering or export changes what a build writes
+BUILD_FORMAT = f"{__version__}/3"  # bump when rendering or export changes what a build writes
 
 
 @dataclass(frozen=True)
@@ -97,8 +97,10 @@ def outputs(project: Project, routine_id: str) -> tuple[Path, Path]:
 
 
 def is_current(mp3: Path, timeline: Path, key: str) -> bool:
+    """The JSON is written last, so a matching key in it means the MP3 and lyrics beside it are complete."""
     data = read_json(timeline)
-    return mp3.is_file() and mp3.stat().st_size > 0 and data is not None and data.get("build_key") == key
+    return (data is not None and data.get("build_key") == key and mp3.is_file() and mp3.stat().st_size > 0
+            and mp3.with_suffix(".lrc").is_file())
 
 
 def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str]) -> Job:
@@ -129,11 +131,13 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
     clips = ensure_clips(job.script.speech(), job.settings, SpeechCache(job.cache), note)
     sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
               for name, data in job.sound_files.items()}
-    leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms))
+    leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms),
+                                   fixed=set(sounds.values()))
     track = render(job.script, {text: leveled.get(pcm, pcm) for text, pcm in clips.items()},
                    {name: leveled.get(pcm, pcm) for name, pcm in sounds.items()})
     system.remove_stale_parts(job.mp3)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
+    write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
                                           engine=job.settings.engine))
@@ -183,6 +187,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
                 finish(make(job, on_synth))
             except CueError as exc:
                 finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+        write_playlists(project)
         return summary
 
     # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
@@ -203,7 +208,31 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
                     finish(future.result())
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails its day, not the batch
                     finish(DayResult(job.script.routine, "failed", f"worker crashed: {exc}", exit_code=1))
+    write_playlists(project)
     return summary
+
+
+def write_playlists(project: Project) -> list[Path]:
+    """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder."""
+    weeks: dict[int, list[tuple[str, int, str]]] = {}
+    everything = []
+    for routine_id in routine_ids(project):
+        mp3, timeline = outputs(project, routine_id)
+        data = read_json(timeline)
+        if data is None or not mp3.is_file():
+            continue
+        entry = (str(data.get("title", routine_id)), int(data.get("duration_ms", 0)), mp3.name)
+        everything.append(entry)
+        if isinstance(data.get("week"), int) and data["week"] > 0:
+            weeks.setdefault(data["week"], []).append(entry)
+    written = []
+    for week, entries in sorted(weeks.items()):
+        written.append(project.output / f"week{week}.m3u8")
+        write_text_if_changed(written[-1], playlist(entries))
+    if everything:
+        written.append(project.output / "program.m3u8")
+        write_text_if_changed(written[-1], playlist(everything))
+    return written
 
 
 def check(project: Project) -> list[tuple]:

@@ -1,4 +1,4 @@
-"""The `cuecoach` command: build, plan, check, voices. A thin layer over the pipeline; messages go to stderr."""
+"""The `cuecoach` command: build, plan, check, verify, voices. A thin layer over the pipeline; messages go to stderr."""
 
 from __future__ import annotations
 
@@ -146,6 +146,34 @@ def check(routines: RoutinesOpt = None) -> None:
         err.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} found", markup=False)
         raise typer.Exit(2)
     err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library", markup=False)
+
+
+@app.command()
+def verify(
+    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="[ROUTINE]...", help="Routine ids to verify.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Days checked at once [default: CPUs].")] = None,
+    routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None,
+) -> None:
+    """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from .verify import verify_day
+
+    project = _project(routines, sounds, output)
+    ids = list(routines_ or [])
+    if all_:
+        ids += [r for r in routine_ids(project) if r not in ids]
+    if not ids:
+        err.print("error: name a routine (cuecoach verify week1-day1) or use --all")
+        raise typer.Exit(2)
+    failed = 0
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for report in pool.map(lambda r: verify_day(project.output, project.sounds, Path(r).stem), ids):
+            print(report.line())
+            failed += not report.ok
+    err.print(f"{len(ids) - failed} ok, {failed} with problems", markup=False)
+    raise typer.Exit(1 if failed else 0)
 
 
 @app.command()

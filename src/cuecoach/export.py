@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import system
 from .audio import CHANNELS, FRAME_RATE
-from .compile import Chapter
+from .compile import Chapter, Script
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,35 @@ def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter
             "-c:a", "libmp3lame", "-b:a", bitrate, "-id3v2_version", "3", "-write_xing", "1",
             "-f", "mp3", str(temp),
         ], f"encoding {what}", input=memoryview(pcm))
+
+
+def lrc(script: Script, tags: Tags) -> str:
+    """Synchronized lyrics: every spoken line at its time, for players that show them."""
+    def stamp(ms: int) -> str:
+        minutes, rest = divmod(ms, 60_000)
+        return f"[{minutes:02d}:{rest // 1000:02d}.{rest % 1000 // 10:02d}]"
+
+    lines = [f"[ti:{tags.title}]", f"[al:{tags.album}]", f"[ar:{tags.artist}]",
+             f"[length:{stamp(script.duration_ms)[1:6]}]"]
+    lines += [f"{stamp(e.at_ms)}{e.text}" for e in script.events if e.kind == "speech"]
+    return "\n".join(lines) + "\n"
+
+
+def playlist(entries: list[tuple[str, int, str]]) -> str:
+    """An extended M3U playlist of (title, duration ms, path relative to the playlist)."""
+    lines = ["#EXTM3U"]
+    for title, duration_ms, path in entries:
+        lines += [f"#EXTINF:{round(duration_ms / 1000)},{title}", path]
+    return "\n".join(lines) + "\n"
+
+
+def write_text_if_changed(target: Path, text: str) -> None:
+    try:
+        if target.read_text(encoding="utf-8") == text:
+            return
+    except OSError:
+        pass
+    system.write_atomic(target, text)
 
 
 def write_json(target: Path, data: dict) -> None:

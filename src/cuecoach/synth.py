@@ -49,7 +49,7 @@ class VoiceSettings:
     def key(self, text: str) -> str:
         """The cache key of a clip: everything that shapes its sound."""
         blob = json.dumps([SYNTH_FORMAT, self.engine, self.voice, self.rate, audio.TRIM_THRESHOLD_DBFS,
-                           audio.TRIM_KEEP_MS, loudness.CLIP_LUFS, loudness.SPEECH_CEILING_DBFS, "limit-2-5", text], ensure_ascii=False)
+                           audio.TRIM_KEEP_MS, loudness.CLIP_LUFS, loudness.SPEECH_CEILING_DBFS, "compress-4-limit-2-5", text], ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:24]
 
 

@@ -92,8 +92,10 @@ def ffmpeg() -> str:
                          "macOS: brew install ffmpeg), or pip install imageio-ffmpeg") from None
 
 
-def run(args: Sequence[str], what: str, input: bytes | bytearray | memoryview | None = None) -> bytes:
-    """Run a program to completion and return its stdout; on failure raise BuildError with the tail of stderr."""
+def run(args: Sequence[str], what: str, input: bytes | bytearray | memoryview | None = None,
+        capture_stderr: bool = False) -> bytes:
+    """Run a program to completion and return its stdout (or its stderr, for programs that report there);
+    on failure raise BuildError with the tail of stderr."""
     try:
         done = subprocess.run(list(args), input=input, capture_output=True, check=False)
     except OSError as exc:
@@ -101,4 +103,4 @@ def run(args: Sequence[str], what: str, input: bytes | bytearray | memoryview | 
     if done.returncode != 0:
         tail = " | ".join(done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
         raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {done.returncode}): {tail or 'no message'}")
-    return done.stdout
+    return done.stderr if capture_stderr else done.stdout

@@ -1,0 +1,157 @@
+"""Check a built MP3 against its timeline by listening to it: length, tones, loudness, chapters.
+
+Tones are found by normalized cross-correlation with the sound files near where the
+timeline puts them; loudness and true peak are measured by ffmpeg's ebur128 filter on the
+MP3 itself, as a player would decode it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from . import audio, system
+from .errors import CueError
+from .export import read_json
+from .loudness import TARGET_LUFS, samples
+from .timeline import clock
+
+TIME_TOLERANCE_MS = 20
+LOUDNESS_TOLERANCE_LU = 1.0
+TRUE_PEAK_MAX_DBTP = -1.0
+SEARCH_MS = 250  # how far from its planned time a tone is looked for
+MATCH_MIN = 0.5  # normalized correlation that counts as "the tone is there"
+
+
+@dataclass
+class Report:
+    routine: str
+    problems: list[str] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def line(self) -> str:
+        if self.ok:
+            return f"ok    {self.routine}: " + ", ".join(self.facts)
+        return f"FAIL  {self.routine}: " + "; ".join(self.problems)
+
+
+def _ncc_peak(piece: np.ndarray, template: np.ndarray) -> tuple[int, float]:
+    """Best lag of `template` in `piece` and its normalized correlation."""
+    n = len(piece) + len(template)
+    size = 1 << (n - 1).bit_length()
+    corr = np.fft.irfft(np.fft.rfft(piece, size) * np.conj(np.fft.rfft(template, size)), size)
+    corr = corr[: len(piece) - len(template) + 1]
+    energy = np.concatenate(([0.0], np.cumsum(piece ** 2)))
+    window = energy[len(template):] - energy[: len(piece) - len(template) + 1]
+    score = corr / (np.sqrt(np.maximum(window, 1e-12)) * np.linalg.norm(template))
+    best = int(np.argmax(score))
+    return best, float(score[best])
+
+
+def find_tone(signal: np.ndarray, template: np.ndarray, planned_ms: int) -> tuple[float | None, float]:
+    """Where (ms) the tone starts near `planned_ms`, or None if it is not heard there."""
+    reach = audio.frames(SEARCH_MS)
+    begin = max(0, audio.frames(planned_ms) - reach)
+    piece = signal[begin: audio.frames(planned_ms) + reach + len(template)]
+    if len(piece) < len(template):
+        return None, 0.0
+    lag, score = _ncc_peak(piece, template)
+    if score < MATCH_MIN:
+        return None, score
+    return (begin + lag) * 1000 / audio.FRAME_RATE, score
+
+
+def check_timing(signal: np.ndarray, timeline: dict, tones: dict[str, np.ndarray], report: Report) -> None:
+    """Total length, and every block's start and stop tone where the timeline says."""
+    length_ms = len(signal) * 1000 / audio.FRAME_RATE
+    if abs(length_ms - timeline["duration_ms"]) > TIME_TOLERANCE_MS:
+        report.problems.append(f"lasts {length_ms / 1000:.2f} s, the timeline says {timeline['duration_ms'] / 1000:.2f} s")
+    worst = 0.0
+    for block in timeline["blocks"]:
+        heard = {}
+        for name, planned in (("start", block["start_ms"]), ("stop", block["end_ms"])):
+            at, score = find_tone(signal, tones[name], planned)
+            if at is None:
+                report.problems.append(f"block {block['number']} ({block['name']}): no {name} tone near "
+                                       f"{planned / 1000:.2f} s (best match {score:.2f})")
+                continue
+            heard[name] = at
+            worst = max(worst, abs(at - planned))
+            if abs(at - planned) > TIME_TOLERANCE_MS:
+                report.problems.append(f"block {block['number']} ({block['name']}): {name} tone at {at / 1000:.3f} s, "
+                                       f"planned {planned / 1000:.3f} s")
+        if len(heard) == 2:
+            measured = heard["stop"] - heard["start"]
+            if abs(measured - block["planned_s"] * 1000) > TIME_TOLERANCE_MS:
+                report.problems.append(f"block {block['number']} ({block['name']}) lasts {measured / 1000:.3f} s, "
+                                       f"planned {block['planned_s']:g} s")
+    report.facts.append(f"{len(timeline['blocks'])} blocks, tones within {worst:.1f} ms")
+
+
+def parse_ebur128(log: str) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) from the summary ffmpeg's ebur128 prints last."""
+    summary = log[log.rfind("Summary:"):]
+    loud = re.search(r"I:\s+(-?[\d.]+|-inf) LUFS", summary)
+    peak = re.search(r"Peak:\s+(-?[\d.]+|-inf) dBFS", summary)
+    if not loud or not peak:
+        raise CueError("could not read ffmpeg's loudness summary")
+    return float(loud.group(1)), float(peak.group(1))
+
+
+def check_loudness(mp3: Path, report: Report) -> None:
+    log = system.run([system.ffmpeg(), "-hide_banner", "-nostats", "-i", str(mp3), "-af", "ebur128=peak=true",
+                      "-f", "null", "-"], f"measuring {mp3.name}", capture_stderr=True)
+    integrated, true_peak = parse_ebur128(log.decode("utf-8", "replace"))
+    if abs(integrated - TARGET_LUFS) > LOUDNESS_TOLERANCE_LU:
+        report.problems.append(f"loudness {integrated:.1f} LUFS, target {TARGET_LUFS:g} ± {LOUDNESS_TOLERANCE_LU:g}")
+    if true_peak > TRUE_PEAK_MAX_DBTP:
+        report.problems.append(f"true peak {true_peak:.1f} dBTP, above {TRUE_PEAK_MAX_DBTP:g}")
+    report.facts.append(f"{integrated:.1f} LUFS, true peak {true_peak:.1f} dBTP")
+
+
+def read_chapters(mp3: Path) -> list[str]:
+    meta = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "ffmetadata", "-"],
+                      f"reading the chapters of {mp3.name}").decode("utf-8", "replace")
+    titles, in_chapter = [], False
+    for line in meta.splitlines():
+        if line.startswith("["):
+            in_chapter = line == "[CHAPTER]"
+        elif in_chapter and line.startswith("title="):
+            titles.append(line[len("title="):].replace("\\", ""))
+    return titles
+
+
+def check_chapters(mp3: Path, timeline: dict, report: Report) -> None:
+    titles = read_chapters(mp3)
+    planned = [chapter["title"] for chapter in timeline["chapters"]]
+    if titles != planned:
+        report.problems.append(f"chapters {titles or 'missing'}, planned {planned}")
+    else:
+        report.facts.append(f"{len(titles)} chapters")
+
+
+def verify_day(output: Path, sounds: Path, routine: str) -> Report:
+    report = Report(routine)
+    mp3, json_path = output / f"{routine}.mp3", output / f"{routine}.json"
+    timeline = read_json(json_path)
+    if not mp3.is_file() or timeline is None:
+        report.problems.append(f"not built (no {mp3.name} with its {json_path.name}); run cuecoach build {routine}")
+        return report
+    try:
+        pcm = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1",
+                          "-ar", str(audio.FRAME_RATE), "-"], f"decoding {mp3.name}")
+        tones = {name: samples(audio.load_file(sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
+        check_timing(samples(pcm), timeline, tones, report)
+        report.facts.insert(0, clock(len(pcm) // 2 * 1000 // audio.FRAME_RATE))
+        check_loudness(mp3, report)
+        check_chapters(mp3, timeline, report)
+    except CueError as exc:
+        report.problems.append(str(exc))
+    return report

@@ -1,0 +1,125 @@
+"""Benchmark of the batch build, run by hand (not a test): `make bench` or `python tests/bench_build.py`.
+
+It works on a copy of routines/ and sounds/ in a temp folder, so your output/ and cache
+are untouched, and prints, measured side by side in one run on this machine:
+
+  (a) a cold build of every day (empty cache, empty output);
+  (b) a rebuild with nothing changed (the whole command, interpreter start included);
+  (c) a rebuild after one form cue of an exercise used on several days is edited;
+  (d) the encoding floor: ffmpeg alone encoding the same audio (the built tracks, decoded),
+      with the same MP3 settings and the same parallelism;
+  the ratios (a)/(d) and (c)/(floor of the days (c) rebuilt), and the peak memory of the
+  largest process of the build (a worker, the command itself, or an ffmpeg it ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def cuecoach(folder: Path, *args: str) -> tuple[float, str]:
+    began = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "cuecoach", *args], cwd=folder, capture_output=True, text=True)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        sys.exit(f"cuecoach {' '.join(args)} failed:\n{done.stderr}")
+    return elapsed, done.stderr
+
+
+def encode_floor(wavs: list[Path], jobs: int, bitrate: str, scratch: Path) -> float:
+    """Wall time for ffmpeg alone to encode these WAVs to MP3, `jobs` at a time."""
+    def encode(wav: Path) -> None:
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(wav), "-c:a", "libmp3lame", "-b:a", bitrate,
+                        "-id3v2_version", "3", "-write_xing", "1", "-f", "mp3", str(scratch / f"{wav.stem}.mp3")],
+                       check=True)
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        list(pool.map(encode, wavs))
+    return time.perf_counter() - began
+
+
+def most_shared_exercise(folder: Path) -> tuple[str, list[str]]:
+    """The exercise used by the most days (but not every day), and those days."""
+    import yaml
+
+    use: dict[str, list[str]] = {}
+    days = sorted(p for p in (folder / "routines").glob("*.yaml") if p.stem not in ("program", "exercises"))
+    for day in days:
+        for item in yaml.safe_load(day.read_text())["exercises"]:
+            ex_id = item if isinstance(item, str) else item["id"]
+            if day.stem not in use.setdefault(ex_id, []):
+                use[ex_id].append(day.stem)
+    candidates = [(len(d), e) for e, d in use.items() if len(d) < len(days)]
+    _, chosen = max(candidates)
+    return chosen, use[chosen]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    jobs = parser.parse_args().jobs
+    work = Path(tempfile.mkdtemp(prefix="cuecoach-bench-"))
+    try:
+        shutil.copytree(ROOT / "routines", work / "routines")
+        shutil.copytree(ROOT / "sounds", work / "sounds", ignore=shutil.ignore_patterns("*.py"))
+        print(f"machine: {os.cpu_count()} CPUs; --jobs {jobs}; folder {work}")
+
+        cold, log = cuecoach(work, "build", "--all", "--jobs", str(jobs))
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        built = len(list((work / "output").glob("*.mp3")))
+        total_s = sum(json.loads(p.read_text())["duration_ms"] for p in (work / "output").glob("*.json")) / 1000
+        print(f"(a) cold build of {built} days ({total_s / 60:.1f} min of audio): {cold:.1f} s")
+
+        unchanged, log = cuecoach(work, "build", "--all", "--jobs", str(jobs))
+        assert "0 built" in log, log
+        print(f"(b) rebuild with nothing changed: {unchanged:.2f} s")
+
+        exercise, days = most_shared_exercise(work)
+        library = work / "routines" / "exercises.yaml"
+        text = library.read_text()
+        block = text[text.index(f"\n{exercise}:"):]
+        first_cue = re.search(r"\n  cues:\n    - (.+)\n", block).group(1)
+        library.write_text(text.replace(first_cue, first_cue.rstrip(".") + " now.", 1))
+        edited, log = cuecoach(work, "build", "--all", "--jobs", str(jobs))
+        rebuilt = re.findall(r"^built (\S+) \(.*?(\d+) lines synthesized", log, re.M)
+        print(f"(c) rebuild after editing one cue of '{exercise}' (on {len(days)} days): {edited:.1f} s; "
+              f"rebuilt {len(rebuilt)} days, synthesized {sum(int(n) for _, n in rebuilt)} lines")
+
+        scratch = work / "floor"
+        scratch.mkdir()
+        wavs = []
+        for mp3 in sorted((work / "output").glob("*.mp3")):
+            wav = scratch / f"{mp3.stem}.wav"
+            subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-ac", "1", "-ar", "44100", str(wav)], check=True)
+            wavs.append(wav)
+        floor = encode_floor(wavs, jobs, "64k", scratch)
+        print(f"(d) encoding floor, ffmpeg alone on the same {total_s / 60:.1f} min, {jobs} at a time: {floor:.1f} s")
+        rebuilt_ids = {name for name, _ in rebuilt}
+        floor_c = encode_floor([w for w in wavs if w.stem in rebuilt_ids], jobs, "64k", scratch)
+        print(f"    floor of the {len(rebuilt_ids)} days rebuilt in (c): {floor_c:.1f} s")
+
+        print()
+        print(f"(a)/(d) = {cold / floor:.2f}   (target at most 1.3)")
+        print(f"(b)     = {unchanged:.2f} s  (target under 1 s)")
+        print(f"(c)/floor(c) = {edited / floor_c:.2f}   (target at most 1.3)")
+        print(f"peak memory of the largest process of the build: {peak_mb:.0f} MB  (target under 300 MB)")
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

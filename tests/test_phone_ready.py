@@ -1,0 +1,86 @@
+"""Phone-ready output, checked on a real build: loudness, lyrics, playlists, and `cuecoach verify`."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+from conftest import run_cli
+from listen import RATE, decode
+
+
+def ebur128(mp3: Path) -> tuple[float, float]:
+    log = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-i", str(mp3), "-af", "ebur128=peak=true",
+                          "-f", "null", "-"], capture_output=True, text=True, check=True).stderr
+    summary = log[log.rfind("Summary:"):]
+    return (float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1)),
+            float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1)))
+
+
+def test_loudness_is_podcast_level_with_headroom(built_short: Path) -> None:
+    integrated, true_peak = ebur128(built_short / "output" / "short.mp3")
+    assert abs(integrated - -16) <= 1.0, integrated
+    assert true_peak <= -1.0, true_peak
+
+
+def test_tones_sit_below_the_voice(built_short: Path) -> None:
+    signal = decode(built_short / "output" / "short.mp3")
+    timeline = json.loads((built_short / "output" / "short.json").read_text())
+
+    def peak(kind: str) -> float:
+        return max(float(abs(signal[int(e["at_ms"] * RATE / 1000): int((e["at_ms"] + 300) * RATE / 1000)]).max())
+                   for e in timeline["events"] if e["kind"] == kind)
+
+    assert peak("sound") < peak("speech") / 2  # at least 6 dB under the voice's peaks
+
+
+def test_lyrics_have_every_spoken_line_at_its_time(built_short: Path) -> None:
+    lrc = (built_short / "output" / "short.lrc").read_text().splitlines()
+    timeline = json.loads((built_short / "output" / "short.json").read_text())
+    spoken = [e for e in timeline["events"] if e["kind"] == "speech"]
+    lines = [line for line in lrc if re.match(r"\[\d\d:\d\d\.\d\d\]", line)]
+    assert len(lines) == len(spoken)
+    for line, event in zip(lines, spoken):
+        minutes, seconds = int(line[1:3]), float(line[4:9])
+        assert abs(minutes * 60 + seconds - event["at_ms"] / 1000) < 0.01
+        assert line[10:] == event["text"]
+    assert "[ti:Test Day]" in lrc
+
+
+def test_playlists_list_tracks_with_real_durations_and_relative_paths(built_short: Path) -> None:
+    output = built_short / "output"
+    for name in ("week1.m3u8", "program.m3u8"):
+        lines = (output / name).read_text().splitlines()
+        assert lines[0] == "#EXTM3U"
+        assert lines[2] == "short.mp3" and (output / lines[2]).is_file()
+        seconds, title = lines[1].removeprefix("#EXTINF:").split(",", 1)
+        assert title == "Test Day"
+        assert abs(int(seconds) - len(decode(output / "short.mp3")) / RATE) <= 1
+
+
+def test_verify_passes_on_a_fresh_build(built_short: Path) -> None:
+    done = run_cli("verify", "short", cwd=built_short)
+    assert done.stdout.startswith("ok    short:"), done.stdout
+    assert "5 blocks, tones within" in done.stdout and "5 chapters" in done.stdout
+
+
+def test_verify_fails_on_a_track_that_drifted(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    mp3 = project / "output" / "short.mp3"
+    shifted = project / "shifted.mp3"
+    # 100 ms of extra silence at the start, 4 dB quieter, chapters dropped: tones late, loudness off
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-af", "adelay=100,volume=-4dB", "-map_chapters", "-1", "-c:a", "libmp3lame",
+                    "-b:a", "64k", str(shifted)], check=True)
+    shutil.move(shifted, mp3)
+    done = run_cli("verify", "short", cwd=project, check=False)
+    assert done.returncode == 1
+    assert done.stdout.startswith("FAIL  short:")
+    assert "start tone at" in done.stdout and "loudness" in done.stdout and "chapters" in done.stdout
+
+
+def test_verify_reports_a_day_that_was_never_built(project: Path) -> None:
+    done = run_cli("verify", "short", cwd=project, check=False)
+    assert done.returncode == 1 and "not built" in done.stdout
