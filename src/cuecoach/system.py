@@ -12,11 +12,12 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import IO, Iterator, Sequence
 
 from .errors import BuildError
 
@@ -95,12 +96,41 @@ def ffmpeg() -> str:
 def run(args: Sequence[str], what: str, input: bytes | bytearray | memoryview | None = None,
         capture_stderr: bool = False) -> bytes:
     """Run a program to completion and return its stdout (or its stderr, for programs that report there);
-    on failure raise BuildError with the tail of stderr."""
+    on failure raise BuildError with the tail of stderr.
+
+    Input is written in one blocking write while threads drain the outputs: subprocess.run's
+    poll loop feeds a pipe 4 kB at a time, which made ffmpeg's MP3 encode 2.5 times slower.
+    """
     try:
-        done = subprocess.run(list(args), input=input, capture_output=True, check=False)
+        proc = subprocess.Popen(list(args), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except OSError as exc:
         raise BuildError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
-    if done.returncode != 0:
-        tail = " | ".join(done.stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
-        raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {done.returncode}): {tail or 'no message'}")
-    return done.stderr if capture_stderr else done.stdout
+    outputs: dict[str, bytes] = {}
+
+    def drain(name: str, stream: IO[bytes]) -> None:
+        outputs[name] = stream.read()
+
+    readers = [threading.Thread(target=drain, args=(name, stream), daemon=True)
+               for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    try:
+        if input is not None:
+            assert proc.stdin is not None
+            try:
+                proc.stdin.write(input)
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass  # the program stopped reading: its exit code and stderr say why
+        returncode = proc.wait()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for reader in readers:
+            reader.join()
+    if returncode != 0:
+        tail = " | ".join(outputs.get("stderr", b"").decode("utf-8", "replace").strip().splitlines()[-3:])
+        raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {returncode}): {tail or 'no message'}")
+    return outputs["stderr"] if capture_stderr else outputs["stdout"]
