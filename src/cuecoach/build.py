@@ -20,7 +20,7 @@ from typing import Callable
 
 from . import __version__, audio, loudness, system
 from .compile import SOUNDS, Script, compile_routine
-from .errors import CueError, InputError, Where
+from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
 from .render import pieces, render
@@ -128,14 +128,18 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
         if on_synth:
             on_synth(text)
 
-    clips = ensure_clips(job.script.speech(), job.settings, SpeechCache(job.cache), note)
+    try:
+        clips = ensure_clips(job.script.speech(), job.settings, SpeechCache(job.cache), note)
+    except BuildError as exc:  # name the routine and the line whose speech failed
+        text = synthesized[-1] if synthesized else ""
+        where = next((str(e.where) for e in job.script.events if e.text == text and e.where), "")
+        raise BuildError(f"{where + ': ' if where else ''}{exc}") from None
     sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
               for name, data in job.sound_files.items()}
     leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms),
                                    fixed=set(sounds.values()))
     track = render(job.script, {text: leveled.get(pcm, pcm) for text, pcm in clips.items()},
                    {name: leveled.get(pcm, pcm) for name, pcm in sounds.items()})
-    system.remove_stale_parts(job.mp3)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
@@ -160,6 +164,8 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     sounds = read_sounds(project)
     all_ids = routine_ids(project)
     summary = Summary()
+    if project.output.is_dir():
+        system.remove_stale_parts(project.output)
 
     def finish(result: DayResult) -> None:
         summary.results.append(result)

@@ -50,7 +50,7 @@ def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter
             "-i", str(meta), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
             "-c:a", "libmp3lame", "-b:a", bitrate, "-id3v2_version", "3", "-write_xing", "1",
             "-f", "mp3", str(temp),
-        ], f"encoding {what}", input=memoryview(pcm))
+        ], f"encoding {what}.mp3", input=memoryview(pcm))
 
 
 def lrc(script: Script, tags: Tags) -> str:

@@ -28,7 +28,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
     target = Path(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        handle, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
+        # the writer's pid is in the name, so a later build can tell a dead writer's leftovers
+        handle, name = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}-", suffix=".part", dir=target.parent)
         os.close(handle)
     except OSError as exc:
         raise BuildError(f"{target}: cannot write here: {exc.strerror}") from None
@@ -60,15 +61,22 @@ def scratch_file(text: str) -> Iterator[Path]:
         Path(name).unlink(missing_ok=True)
 
 
-def remove_stale_parts(target: Path, older_than_s: float = 600) -> None:
-    """Remove temp files that an interrupted build left beside `target` (they never replaced it)."""
-    now = time.time()
-    for part in Path(target).parent.glob(f".{Path(target).name}.*.part"):
-        try:
-            if now - part.stat().st_mtime > older_than_s:
-                part.unlink()
-        except OSError:
-            pass
+def remove_stale_parts(folder: Path) -> None:
+    """Remove temp files left in `folder` by writers that were killed (they never replaced a real file)."""
+    for part in Path(folder).glob(".*.part"):
+        pid = part.name.rsplit(".", 2)[-2].split("-")[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            part.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, but is not ours to signal
+    return True
 
 
 def write_atomic(target: Path, data: bytes | bytearray | str) -> None:

@@ -1,0 +1,145 @@
+"""Faults: killed builds, corrupt cache entries, concurrent builds, a full disk, failing outside programs."""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CUECOACH, run_cli
+from cuecoach import system
+from cuecoach.build import build
+from cuecoach.errors import BuildError
+from cuecoach.load import Project
+
+
+def snapshot(output: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(output.iterdir()) if p.is_file()} if output.is_dir() else {}
+
+
+def assert_complete(project: Path) -> None:
+    """Every file in output/ is whole: verify passes, no temp file is left, the JSON parses."""
+    output = project / "output"
+    assert not list(output.glob(".*.part")), list(output.iterdir())
+    json.loads((output / "short.json").read_text())
+    done = run_cli("verify", "short", cwd=project, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_build_killed_at_random_moments_then_rerun_ends_complete(project: Path) -> None:
+    rng = random.Random(1234)
+    run_cli("build", "short", cwd=project)  # so that some kills land while an old version is in place
+    old = snapshot(project / "output")
+    for attempt in range(6):
+        library = project / "routines" / "exercises.yaml"
+        library.write_text(library.read_text().replace("Reach long.", f"Reach long {'and ' * (attempt % 2)}up."))
+        proc = subprocess.Popen([*CUECOACH, "build", "short"], cwd=project, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(0.2, 2.5))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        now = snapshot(project / "output")
+        for name in ("short.mp3", "short.json", "short.lrc"):  # each file is the old one or a new whole one
+            if name in now and now[name] != old.get(name):
+                assert name != "short.json" or json.loads(now[name])["duration_ms"] > 0
+        run_cli("build", "short", cwd=project)
+        assert_complete(project)
+        old = snapshot(project / "output")
+
+
+def test_a_truncated_cache_entry_is_made_again(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    clips = sorted((project / ".cache" / "cuecoach" / "speech").rglob("*.wav"))
+    victim = clips[len(clips) // 2]
+    victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    done = run_cli("build", "short", "--force", cwd=project)
+    assert "1 lines synthesized" in done.stderr, done.stderr
+    assert_complete(project)
+
+
+def test_a_garbage_cache_entry_is_made_again(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    victim = sorted((project / ".cache" / "cuecoach" / "speech").rglob("*.wav"))[0]
+    victim.write_bytes(b"not a wav file at all")
+    done = run_cli("build", "short", "--force", cwd=project)
+    assert "1 lines synthesized" in done.stderr
+    assert_complete(project)
+
+
+def test_two_builds_at_once_leave_correct_files(project: Path) -> None:
+    procs = [subprocess.Popen([*CUECOACH, "build", "short", "--force"], cwd=project, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [proc.communicate() for proc in procs]
+    assert [proc.returncode for proc in procs] == [0, 0], results
+    assert_complete(project)
+
+
+def test_a_full_disk_gives_an_error_and_keeps_the_previous_outputs(project: Path, monkeypatch) -> None:
+    run_cli("build", "short", cwd=project)
+    before = snapshot(project / "output")
+    real_replace = os.replace
+
+    def disk_full(src, dst, *args, **kwargs):
+        if str(dst).endswith(".mp3"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    monkeypatch.chdir(project)
+    summary = build(Project.at(project), ["short"], force=True, jobs=1)
+    (result,) = summary.results
+    assert result.status == "failed" and "disk is full" in result.message and summary.exit_code == 1
+    assert snapshot(project / "output") == before
+
+
+def test_an_ffmpeg_failure_names_the_step_and_quotes_ffmpeg(project: Path, monkeypatch, tmp_path: Path) -> None:
+    fake = tmp_path / "ffmpeg"
+    fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(system, "ffmpeg", lambda: str(fake))
+    summary = build(Project.at(project), ["short"], jobs=1)
+    (result,) = summary.results
+    assert result.status == "failed"
+    assert "encoding short.mp3: ffmpeg failed (exit 1): Unknown encoder libmp3lame" in result.message
+    assert not (project / "output" / "short.mp3").exists()
+
+
+def test_a_failing_speech_engine_names_the_cue(project: Path, monkeypatch) -> None:
+    from cuecoach import synth
+
+    def broken(text, settings):
+        raise BuildError(f"the speech engine wrote no audio for: {text!r}")
+
+    monkeypatch.setattr(synth, "synthesize", broken)
+    summary = build(Project.at(project), ["short"], jobs=1)
+    (result,) = summary.results
+    assert result.status == "failed"
+    assert "program.yaml:" in result.message and "the speech engine wrote no audio for" in result.message
+
+
+def test_the_command_line_reports_a_failed_day_in_one_line_without_a_traceback(project: Path) -> None:
+    (project / "sounds" / "stop.wav").write_bytes(b"RIFF....WAVEjunk")
+    done = run_cli("build", "short", cwd=project, check=False)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    assert any(line.startswith("error: short: ") for line in done.stderr.splitlines()), done.stderr
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="pids in temp names are checked with kill(0)")
+def test_leftovers_of_a_killed_writer_are_removed_by_the_next_build(project: Path) -> None:
+    output = project / "output"
+    output.mkdir()
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    leftover = output / f".short.mp3.{dead.pid}-zz.part"
+    leftover.write_bytes(b"half an mp3")
+    run_cli("build", "short", cwd=project)
+    assert not leftover.exists()
