@@ -40,3 +40,16 @@ def built_short(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
     run_cli("build", "short", cwd=folder)
     return folder
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _release_speech_engine():
+    """Drop an engine that an in-process test started while the interpreter is whole: pyttsx3's
+    finalizer fails (harmlessly, but noisily) if it only runs at interpreter shutdown."""
+    yield
+    import gc
+
+    from cuecoach import synth
+
+    synth._engine = None
+    gc.collect()

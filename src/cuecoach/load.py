@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import InputError, Where
 from .schema import ID_PATTERN, Exercise, Problems, Program, Routine, library_from_node, program_from_node, routine_from_node
-from .yamlsrc import read_yaml
+from .yamlsrc import read_yaml, show
 
 PROGRAM_FILE = "program.yaml"
 LIBRARY_FILE = "exercises.yaml"
@@ -64,21 +64,52 @@ def routine_ids(project: Project) -> list[str]:
 
 
 def routine_path(project: Project, ref: str) -> tuple[str, Path]:
-    """Turn a routine id or a path to its YAML into (id, path)."""
+    """Turn a routine id, or a path to its YAML, into (id, path).
+
+    A routine is always a file directly in the routines folder, named by its id: its id
+    names the output files, and its exercises come from that folder's library. So a path
+    must lead into that folder (``routines/week1-day1.yaml``); one that leads elsewhere
+    (``../evil``, ``/tmp/x.yaml``) is refused rather than read, and no id can hold a
+    path separator or ``..``.
+    """
     looks_like_path = ref.endswith((".yaml", ".yml")) or os.sep in ref or "/" in ref
-    path = Path(ref) if looks_like_path else project.routines / f"{ref}.yaml"
-    routine_id = path.stem
+    if looks_like_path and (os.sep in ref or "/" in ref):
+        given = Path(ref)
+        if not _same_folder(given.parent, project.routines):
+            raise InputError((Where(_printable(ref)), f"this is not a file in the routines folder "
+                                                      f"({shown(project.routines)}); put the routine there and "
+                                                      "name it by its id, like week1-day1"))
+        path = project.routines / given.name
+    else:  # an id, or a bare file name: both name a file in the routines folder
+        path = project.routines / (ref if looks_like_path else f"{ref}.yaml")
+    if path.suffix == ".yml":
+        raise InputError((Where(_printable(shown(path))), "routine files end in .yaml; rename it to "
+                                                          f"{_printable(path.stem)}.yaml"))
+    routine_id = path.stem if path.suffix == ".yaml" else path.name
     if not ID_PATTERN.match(routine_id):
-        raise InputError((Where(ref), f"'{routine_id}' is not a valid routine id: use lowercase letters, digits "
-                          "and hyphens, like week1-day1"))
+        raise InputError((Where(_printable(shown(path))), f"{show(routine_id)} is not a valid routine id; name the "
+                                                          "file with lowercase letters, digits and hyphens, like "
+                                                          "week1-day1.yaml"))
     if path.name in NOT_ROUTINES:
-        raise InputError((Where(ref), f"{path.name} holds settings, not a day; name a routine such as week1-day1"))
+        raise InputError((Where(shown(path)), f"{path.name} holds settings, not a day; name a routine such as week1-day1"))
     if not path.is_file():
         known = routine_ids(project)
         hint = f"known routines: {', '.join(known[:6])}{' …' if len(known) > 6 else ''}" if known else \
             f"no routines found in {shown(project.routines)}; run cuecoach from your project folder or pass --routines"
         raise InputError((Where(shown(path)), f"no routine '{routine_id}' here; {hint}"))
     return routine_id, path
+
+
+def _printable(text: str) -> str:
+    """A path or name as typed, with control characters escaped so that a message stays one line."""
+    return show(text, 300)[1:-1]
+
+
+def _same_folder(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte...
+        return False
 
 
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:
@@ -89,7 +120,7 @@ def load_series(project: Project, problems: Problems) -> tuple[Program | None, d
     for name in (PROGRAM_FILE, LIBRARY_FILE):
         path = project.routines / name
         try:
-            root = read_yaml(path, shown(path))
+            root = read_yaml(path, shown(path), problems)
         except InputError as exc:
             problems.extend(exc.problems)
             continue
@@ -116,18 +147,29 @@ def load_series_or_raise(project: Project) -> Series:
     problems: Problems = []
     program, library, known = load_series(project, problems)
     if problems or program is None:
-        raise InputError(problems or [(Where(shown(project.routines / PROGRAM_FILE)), "could not load the program")])
+        raise InputError(list(dict.fromkeys(problems))
+                         or [(Where(shown(project.routines / PROGRAM_FILE)), "could not load the program")])
     return Series(program, library, frozenset(known))
 
 
 def load_day(project: Project, series: Series, ref: str) -> Routine:
-    """Load one day against an already loaded series; raise InputError listing its problems."""
+    """Load one day against an already loaded series; raise InputError listing its problems.
+
+    With a series whose library has problems (as `cuecoach check` loads it), the InputError
+    may list no problem: the day's only fault is an exercise the library reports.
+    """
     routine_id, path = routine_path(project, ref)
     problems: Problems = []
-    root = read_yaml(path, shown(path))
+    root = read_yaml(path, shown(path), problems)
     routine = routine_from_node(routine_id, root, series.library, set(series.known_ids), problems)
-    if problems or routine is None:
-        raise InputError(problems or [(Where(shown(path)), "could not load this routine")])
+    if problems:
+        raise InputError(list(dict.fromkeys(problems)))  # an alias used twice repeats its problems
+    if routine is None:
+        # Only a library with broken entries leaves a day without steps and without problems of its
+        # own; load_series reports those entries, so this adds nothing to `cuecoach check`'s list.
+        broken = set(series.known_ids) - set(series.library) or not series.known_ids
+        raise InputError([] if broken else [(Where(shown(path)), "this day could not be loaded; run "
+                                                                 "`cuecoach check` to see why")])
     return routine
 
 

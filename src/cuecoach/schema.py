@@ -14,12 +14,14 @@ from typing import Any, Callable
 
 from .errors import Where
 from .spoken import has_words
-from .yamlsrc import Node
+from .yamlsrc import Node, describe, show
 
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
 MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown
 MAX_SETS = 20
+MAX_TEXT_CHARS = 300  # one spoken line; longer is a paragraph pasted by mistake
+MAX_ROUTINE_S = 3 * 3600  # a day's timed blocks together
 
 Problems = list[tuple[Where, str]]
 
@@ -140,13 +142,14 @@ class Routine:
 
 
 def _suggest(word: str, choices: Any) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else ""
 
 
-def _mapping(node: Node, what: str, problems: Problems) -> dict[str, tuple[Where, Node]] | None:
+def _mapping(node: Node, what: str, problems: Problems, example: str = "key: value") -> dict[str, tuple[Where, Node]] | None:
     if not isinstance(node.value, dict):
-        problems.append((node.where, f"{what} must be a mapping of keys to values, not a {node.kind}"))
+        problems.append((node.where, f"{what} must be a mapping of keys to values, not {describe(node)}; "
+                                     f"write it as '{example}' lines"))
         return None
     return node.value
 
@@ -156,17 +159,31 @@ def _keys(mapping: dict[str, tuple[Where, Node]], allowed: tuple[str, ...], requ
     for key, (where, _) in mapping.items():
         if key not in allowed:
             hint = _suggest(key, allowed) or "allowed: " + ", ".join(allowed)
-            problems.append((where, f"unknown key '{key}' in {what}; {hint}"))
+            problems.append((where, f"unknown key {show(key)} in {what}; {hint}"))
     for key in required:
         if key not in mapping:
             problems.append((at, f"{what} is missing '{key}'; add it"))
 
 
 def _text(node: Node, what: str, problems: Problems) -> str | None:
-    if isinstance(node.value, bool) or node.value is None or isinstance(node.value, (dict, tuple)):
-        problems.append((node.where, f"{what} must be text, not {'empty' if node.value is None else node.kind}"))
+    """Text as written: a number stays as typed (``1.50``), white space is folded."""
+    value = node.value
+    if isinstance(value, (dict, tuple)):
+        problems.append((node.where, f"{what} must be text, not {describe(node)}; write it on one line"))
         return None
-    return str(node.value).strip()
+    if isinstance(value, bool):
+        problems.append((node.where, f"{what} must be text, not {describe(node)}; put it in quotes"))
+        return None
+    raw = str(node.text if node.text is not None and not isinstance(value, str) else value)
+    text = " ".join(raw[: MAX_TEXT_CHARS * 10].split())
+    if value is None or not text:
+        problems.append((node.where, f"{what} is empty; write the text"))
+        return None
+    if len(text) > MAX_TEXT_CHARS:
+        problems.append((node.where, f"{what} is {len(' '.join(raw.split()))} characters long; keep it under {MAX_TEXT_CHARS} "
+                                     "(split it into shorter lines)"))
+        return None
+    return text
 
 
 def _line(node: Node, what: str, problems: Problems) -> Line | None:
@@ -174,7 +191,8 @@ def _line(node: Node, what: str, problems: Problems) -> Line | None:
     if text is None:
         return None
     if not has_words(text):
-        problems.append((node.where, f"{what} leaves nothing to say once spoken out; write words"))
+        problems.append((node.where, f"{what} is {show(text)}, which leaves nothing to say once spoken out; "
+                                     "write words"))
         return None
     return Line(text, node.where)
 
@@ -183,31 +201,45 @@ def _lines(node: Node, what: str, problems: Problems) -> tuple[Line, ...] | None
     if isinstance(node.value, str):
         node = Node((node,), node.where)
     if not isinstance(node.value, tuple):
-        problems.append((node.where, f"{what} must be a list of lines, not a {node.kind}"))
+        fix = "list lines, or remove the key" if node.value is None else "write [First line., Second line.]"
+        problems.append((node.where, f"{what} must be a list of lines, not {describe(node)}; {fix}"))
         return None
     lines = [_line(item, what, problems) for item in node.value]
+    if any(line is None for line in lines):
+        return None
     return tuple(line for line in lines if line is not None)
 
 
 def _number(node: Node, what: str, low: float, high: float, problems: Problems,
-            integer: bool = False) -> float | None:
+            integer: bool = False, example: float = 30) -> float | None:
     value = node.value
+    unit = "" if integer else " s"
+    example = f"a whole number such as {example:g}" if integer else f"a number of seconds such as {example:g}"
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        kind = "a whole number" if integer else "a number of seconds"
-        problems.append((node.where, f"{what} must be {kind}, not {node.kind} {value!r}"))
+        if value is None:
+            problems.append((node.where, f"{what} is empty; write {example}"))
+        elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?[\d.]+\s*(s|sec|secs|seconds?)\s*", value):
+            problems.append((node.where, f"{what} must be a plain number, not {describe(node)}; "
+                                         "leave out the unit: it is always seconds"))
+        elif isinstance(value, str) and re.fullmatch(r"\s*[-+]?[\d.]+[eE][-+]?\d+\s*", value):
+            problems.append((node.where, f"{what} must be a plain number, not {describe(node)}; write it in digits"))
+        else:
+            problems.append((node.where, f"{what} must be {'a whole number' if integer else 'a number of seconds'}, "
+                                         f"not {describe(node)}; write {example}"))
         return None
     if value != value or value in (float("inf"), float("-inf")):
-        problems.append((node.where, f"{what} must be a finite number"))
+        problems.append((node.where, f"{what} is {show(node)}, not a finite number; write {example}"))
         return None
     if integer and value != int(value):
-        problems.append((node.where, f"{what} must be a whole number, not {value}"))
+        problems.append((node.where, f"{what} must be a whole number, not {show(node)}; write {example}"))
         return None
     if not low <= value <= high:
-        unit = "" if integer else " s"
-        problems.append((node.where, f"{what} is {value:g}{unit}; it must be between {low:g} and {high:g}{unit}"))
+        problems.append((node.where, f"{what} is {show(node)[1:-1]}{unit}; give it a value from {low:g} "
+                                     f"to {high:g}{unit}"))
         return None
     if not integer and round(value * 10) != value * 10:
-        problems.append((node.where, f"{what} is {value}; give it to a tenth of a second at most"))
+        problems.append((node.where, f"{what} is {show(node)[1:-1]}{unit}; give it to a tenth of a second at most, "
+                                     f"such as {round(value, 1):g}"))
         return None
     return int(value) if integer else float(value)
 
@@ -226,8 +258,8 @@ def _timing_fields(mapping: dict[str, tuple[Where, Node]], what: str, problems: 
     return _read_fields(mapping, {
         "work": block("work"),
         "per_side": block("per_side"),
-        "sets": lambda node: _number(node, f"{what} 'sets'", 1, MAX_SETS, problems, integer=True),
-        "rest": lambda node: _number(node, f"{what} 'rest'", 1, MAX_BLOCK_S, problems),
+        "sets": lambda node: _number(node, f"{what} 'sets'", 1, MAX_SETS, problems, integer=True, example=3),
+        "rest": lambda node: _number(node, f"{what} 'rest'", 1, MAX_BLOCK_S, problems, example=15),
     })
 
 
@@ -237,7 +269,8 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
     if base is not None:
         values.update(work=base.work, per_side=base.per_side, sets=base.sets, rest=base.rest)
     if "work" in fields and "per_side" in fields:
-        problems.append((where, "give either 'work' (one block) or 'per_side' (one block each side), not both"))
+        problems.append((where, "both 'work' and 'per_side' are given; keep 'work' (one block) "
+                                "or 'per_side' (one block each side)"))
         return None
     if "work" in fields:
         values["per_side"] = None
@@ -264,58 +297,74 @@ def _phrase(node: Node, name: str, problems: Problems) -> Line | None:
     if line is None:
         return None
     try:
-        used = [field_name for _, field_name, _, _ in string.Formatter().parse(line.text) if field_name is not None]
+        used = [(field_name, spec, conversion) for _, field_name, spec, conversion
+                in string.Formatter().parse(line.text) if field_name is not None]
     except ValueError as exc:
-        problems.append((node.where, f"phrase '{name}' has a broken placeholder ({exc}); write {{name}} with both braces"))
+        problems.append((node.where, f"phrase '{name}' has a stray brace ({exc}); write placeholders as "
+                                     "{name}, and a brace meant as text as {{ or }}"))
         return None
-    for placeholder in used:
+    allowed = ", ".join("{%s}" % p for p in PHRASES[name]) or "none"
+    for placeholder, spec, conversion in used:
         if placeholder not in PHRASES[name]:
-            allowed = ", ".join("{%s}" % p for p in PHRASES[name]) or "none"
-            problems.append((node.where, f"phrase '{name}' uses unknown placeholder {{{placeholder}}}; allowed: {allowed}"))
+            problems.append((node.where, f"phrase '{name}' uses unknown placeholder {show('{' + placeholder + '}')}; "
+                                         f"allowed: {allowed}"))
+            return None
+        if spec or conversion:
+            problems.append((node.where, f"phrase '{name}' formats its placeholder {{{placeholder}}}; write "
+                                         f"it plain, as {{{placeholder}}}"))
             return None
     return line
 
 
 def program_from_node(root: Node, problems: Problems) -> Program | None:
-    top = _mapping(root, "program.yaml", problems)
+    top = _mapping(root, "program.yaml", problems, "title: My Series")
     if top is None:
         return None
     _keys(top, PROGRAM_KEYS, ("title", "equipment", "gaps", "phrases"), "program.yaml", root.where, problems)
     fields = _read_fields(top, {
         "title": lambda n: _text(n, "'title'", problems),
         "artist": lambda n: _text(n, "'artist'", problems),
-        "voice": lambda n: None if n.value is None else _text(n, "'voice'", problems),
-        "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True),
+        "voice": lambda n: None if n.value in (None, "") else _text(n, "'voice'", problems),
+        "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True, example=160),
         "bitrate": lambda n: _text(n, "'bitrate'", problems),
     })
     if "bitrate" in top and fields.get("bitrate") and not BITRATE.match(fields["bitrate"]):
-        problems.append((top["bitrate"][1].where, f"'bitrate' is {fields['bitrate']!r}; use a constant MP3 rate such as 64k or 96k"))
+        problems.append((top["bitrate"][1].where, f"'bitrate' is {show(fields['bitrate'])}; use a constant MP3 "
+                                                  "rate such as 64k or 96k"))
 
     equipment: dict[str, str] = {}
-    if "equipment" in top and (items := _mapping(top["equipment"][1], "'equipment'", problems)) is not None:
+    if "equipment" in top and (items := _mapping(top["equipment"][1], "'equipment'", problems,
+                                                  "mat: a mat")) is not None:
         for key, (where, node) in items.items():
             if not ID_PATTERN.match(key):
-                problems.append((where, f"equipment id '{key}' must be lowercase letters, digits and hyphens"))
+                problems.append((where, f"equipment id {show(key)} must be lowercase letters, digits and hyphens; "
+                                        "rename it, like foam-roller"))
             elif (line := _line(node, f"equipment '{key}'", problems)) is not None:
                 equipment[key] = line.text
+        if not items:
+            problems.append((top["equipment"][1].where, "'equipment' lists nothing; name at least one item, "
+                                                        "like 'mat: a mat'"))
 
     gaps: dict[str, float] = {}
-    if "gaps" in top and (items := _mapping(top["gaps"][1], "'gaps'", problems)) is not None:
+    if "gaps" in top and (items := _mapping(top["gaps"][1], "'gaps'", problems, "get_ready: 5")) is not None:
         _keys(items, GAP_KEYS, GAP_KEYS, "'gaps'", top["gaps"][1].where, problems)
         for key, (where, node) in items.items():
-            if key in GAP_KEYS and (value := _number(node, f"gap '{key}'", 1, 120, problems)) is not None:
+            if key in GAP_KEYS and (value := _number(node, f"gap '{key}'", 1, 120, problems, example=5)) is not None:
                 gaps[key] = value
 
     phrases: dict[str, Line] = {}
     countdown: tuple[Line, ...] = ()
     names = tuple(PHRASES) + ("countdown",)
-    if "phrases" in top and (items := _mapping(top["phrases"][1], "'phrases'", problems)) is not None:
+    if "phrases" in top and (items := _mapping(top["phrases"][1], "'phrases'", problems,
+                                                "begin: Let's begin.")) is not None:
         _keys(items, names, names, "'phrases'", top["phrases"][1].where, problems)
         for key, (where, node) in items.items():
             if key == "countdown":
                 lines = _lines(node, "phrase 'countdown'", problems)
                 if lines is not None and len(lines) != 3:
-                    problems.append((node.where, f"phrase 'countdown' needs three lines (for 3, 2, 1), not {len(lines)}"))
+                    problems.append((node.where, f"phrase 'countdown' has {len(lines)} line"
+                                                 f"{'s' * (len(lines) != 1)}; give three (for 3, 2, 1), "
+                                                 "like [Three., Two., One.]"))
                 elif lines is not None:
                     countdown = lines
             elif key in PHRASES and (line := _phrase(node, key, problems)) is not None:
@@ -323,8 +372,6 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
 
     if (len(phrases) < len(PHRASES) or len(countdown) != 3 or len(gaps) < len(GAP_KEYS)
             or not fields.get("title") or not equipment):
-        if "equipment" in top and not equipment and not problems:
-            problems.append((top["equipment"][1].where, "'equipment' lists nothing; name at least one item"))
         return None
     return Program(
         title=fields["title"], artist=fields.get("artist") or "cuecoach", voice=fields.get("voice"),
@@ -345,9 +392,10 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
                        problems: Problems) -> Exercise | None:
     what = f"exercise '{ex_id}'"
     if not ID_PATTERN.match(ex_id):
-        problems.append((id_where, f"exercise id '{ex_id}' must be lowercase letters, digits and hyphens"))
+        problems.append((id_where, f"exercise id {show(ex_id)} must be lowercase letters, digits and hyphens; "
+                                   "rename it, like side-plank"))
         return None
-    mapping = _mapping(node, what, problems)
+    mapping = _mapping(node, what, problems, "name: Side Plank")
     if mapping is None:
         return None
     before = len(problems)
@@ -364,19 +412,21 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
         eq_node = mapping["equipment"][1]
         items = (eq_node,) if isinstance(eq_node.value, str) else eq_node.value
         if not isinstance(items, tuple):
-            problems.append((eq_node.where, f"{what} 'equipment' must be a list of equipment ids"))
+            problems.append((eq_node.where, f"{what} 'equipment' must be a list of equipment ids, not "
+                                            f"{describe(eq_node)}; write it like [mat, block]"))
         else:
             for item in items:
                 if not isinstance(item.value, str) or item.value not in equipment:
-                    hint = _suggest(str(item.value), equipment) or "known: " + ", ".join(equipment)
-                    problems.append((item.where, f"unknown equipment '{item.value}' in {what}; {hint} "
+                    hint = (_suggest(item.value, equipment) if isinstance(item.value, str) else "") \
+                        or "known: " + ", ".join(sorted(equipment))
+                    problems.append((item.where, f"unknown equipment {show(item)} in {what}; {hint} "
                                                  "(equipment is listed in program.yaml)"))
                 elif item.value not in gear:
                     gear.append(item.value)
     timing = None
     if "timing" in mapping:
         t_node = mapping["timing"][1]
-        if (t_map := _mapping(t_node, f"{what} 'timing'", problems)) is not None:
+        if (t_map := _mapping(t_node, f"{what} 'timing'", problems, "work: 30")) is not None:
             _keys(t_map, TIMING_KEYS, (), f"{what} 'timing'", t_node.where, problems)
             timing = merge_timing(None, _timing_fields(t_map, f"{what} timing", problems), t_node.where, problems)
     if len(problems) > before or timing is None or "name" not in fields:
@@ -390,14 +440,14 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
 
 
 def library_from_node(root: Node, equipment: dict[str, str], problems: Problems) -> dict[str, Exercise]:
-    top = _mapping(root, "exercises.yaml", problems)
+    top = _mapping(root, "exercises.yaml", problems, "exercise-id: {name: ..., timing: ...}")
     library: dict[str, Exercise] = {}
     for ex_id, (where, node) in (top or {}).items():
         exercise = exercise_from_node(ex_id, where, node, equipment, problems)
         if exercise is not None:
             library[ex_id] = exercise
     if top is not None and not top:
-        problems.append((root.where, "exercises.yaml defines no exercises"))
+        problems.append((root.where, "exercises.yaml defines no exercises; add one, as in the README's example"))
     return library
 
 
@@ -409,30 +459,43 @@ ITEM_KEYS = ("id",) + TIMING_KEYS + ("setup", "cues", "switch")
 
 def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[str],
           problems: Problems) -> Step | None:
+    """One entry of a routine's 'exercises': an id, or a mapping with 'id' and the day's overrides.
+
+    An id that names a broken entry of the library gives no step and no problem here: the
+    library reports it. With no library at all (``known_ids`` empty: it failed to load),
+    no id is checked.
+    """
     fields: dict[str, Any] = {}
+    what = f"exercise {number}"
     if isinstance(item.value, str):
         ex_id, id_where, mapping = item.value, item.where, {}
-    elif (mapping := _mapping(item, f"exercise {number}", problems)) is not None:
-        _keys(mapping, ITEM_KEYS, ("id",), f"exercise {number}", item.where, problems)
+    elif isinstance(item.value, dict):
+        mapping = item.value
+        _keys(mapping, ITEM_KEYS, ("id",), what, item.where, problems)
         if "id" not in mapping:
             return None
-        id_where, id_node = mapping["id"]
-        ex_id = str(id_node.value)
-        id_where = id_node.where
+        id_node = mapping["id"][1]
+        if isinstance(id_node.value, (dict, tuple, bool)) or id_node.value is None:
+            problems.append((id_node.where, f"{what} 'id' must be an exercise id, not {describe(id_node)}; "
+                                            "write one such as side-plank"))
+            return None
+        ex_id, id_where = str(id_node.text if id_node.text is not None else id_node.value), id_node.where
         fields = _read_fields(mapping, {
-            "setup": lambda n: _lines(n, f"exercise {number} 'setup'", problems),
-            "cues": lambda n: _lines(n, f"exercise {number} 'cues'", problems),
-            "switch": lambda n: _line(n, f"exercise {number} 'switch'", problems),
+            "setup": lambda n: _lines(n, f"{what} 'setup'", problems),
+            "cues": lambda n: _lines(n, f"{what} 'cues'", problems),
+            "switch": lambda n: _line(n, f"{what} 'switch'", problems),
         })
     else:
+        problems.append((item.where, f"{what} must be an exercise id, or a mapping with 'id', not "
+                                     f"{describe(item)}; write an id from exercises.yaml, such as side-plank"))
         return None
     if ex_id not in library:
-        if ex_id not in known_ids:  # a broken library entry is reported where it is defined
+        if known_ids and ex_id not in known_ids:
             hint = _suggest(ex_id, known_ids) or "see exercises.yaml for the ids"
-            problems.append((id_where, f"unknown exercise '{ex_id}'; {hint}"))
+            problems.append((id_where, f"unknown exercise {show(ex_id)}; {hint}"))
         return None
     exercise = library[ex_id]
-    timing_fields = _timing_fields(mapping, f"exercise {number} ('{ex_id}')", problems)
+    timing_fields = _timing_fields(mapping, f"{what} ('{ex_id}')", problems)
     if timing_fields:
         timing = merge_timing(exercise.timing, timing_fields, item.where, problems)
         if timing is None:
@@ -444,31 +507,43 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
     return Step(number, exercise, item.where)
 
 
+def timed_seconds(timing: Timing, rest: float = 0.0) -> float:
+    """How long an exercise's blocks and the rests between its sets last, without the talk around them."""
+    between = timing.rest if timing.rest is not None else rest
+    return timing.seconds * timing.sides * timing.sets + between * (timing.sets - 1)
+
+
 def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise], known_ids: set[str],
                       problems: Problems) -> Routine | None:
-    top = _mapping(root, "a routine", problems)
+    top = _mapping(root, "a routine", problems, "title: Day One")
     if top is None:
         return None
     before = len(problems)
     _keys(top, ROUTINE_KEYS, ("title", "exercises"), "the routine", root.where, problems)
     fields = _read_fields(top, {
         "title": lambda n: _line(n, "'title'", problems),
-        "week": lambda n: _number(n, "'week'", 1, 52, problems, integer=True),
-        "day": lambda n: _number(n, "'day'", 1, 7, problems, integer=True),
+        "week": lambda n: _number(n, "'week'", 1, 52, problems, integer=True, example=1),
+        "day": lambda n: _number(n, "'day'", 1, 7, problems, integer=True, example=1),
         "intro": lambda n: _line(n, "'intro'", problems),
     })
     steps: list[Step] = []
     if "exercises" in top:
         ex_node = top["exercises"][1]
-        if not isinstance(ex_node.value, tuple):
-            problems.append((ex_node.where, f"'exercises' must be a list of exercise ids, not a {ex_node.kind}"))
-        elif not ex_node.value:
+        if ex_node.value is None or ex_node.value == ():
             problems.append((ex_node.where, "'exercises' is empty; list at least one exercise id"))
+        elif not isinstance(ex_node.value, tuple):
+            problems.append((ex_node.where, f"'exercises' must be a list of exercise ids, not {describe(ex_node)}; "
+                                            "write one '- id' line for each"))
         else:
             for number, item in enumerate(ex_node.value, start=1):
                 step = _step(number, item, library, known_ids, problems)
                 if step is not None:
                     steps.append(step)
+            total = sum(timed_seconds(step.exercise.timing) for step in steps)
+            if total > MAX_ROUTINE_S:
+                problems.append((ex_node.where, f"the timed blocks of this day add up to {total / 60:.0f} minutes; "
+                                                f"keep a day under {MAX_ROUTINE_S // 60} (fewer sets, shorter "
+                                                "blocks, or split the day)"))
     if len(problems) > before or not steps:
         return None
     return Routine(

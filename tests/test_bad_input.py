@@ -1,0 +1,339 @@
+"""Bad input gives clean errors: one line per problem, `file:line:col: what is wrong; how to fix it`, exit 2.
+
+Each row of the table is a small edit to a copy of the valid test project (tests/data/project),
+run through the real command line. Every row checks that stderr holds exactly the expected
+lines (and, for `check`, its count line), that nothing went to stdout, and that nothing was
+written anywhere: no output folder, no cache, no file outside the project.
+
+Paths: no value in a routine's YAML ever becomes a path (ids name files only after they match
+[a-z0-9-]), so the only way in is the command line. There a routine is an id, or a path to a
+file directly in the routines folder; any other path (`../evil`, an absolute path elsewhere)
+is refused before it is read, so a build reads only the project's folders and writes only
+output/<id>.mp3 and .json.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from conftest import run_cli
+
+Edit = Callable[[Path], None]
+
+
+# --- edits to the copied project ----------------------------------------------------------
+
+
+def sub(name: str, old: str, new: str) -> Edit:
+    """Replace `old`, which must occur exactly once, in routines/<name>."""
+    def edit(project: Path) -> None:
+        path = project / "routines" / name
+        text = path.read_text(encoding="utf-8")
+        assert text.count(old) == 1, f"{old!r} occurs {text.count(old)} times in {name}"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return edit
+
+
+def write(name: str, content: str | bytes) -> Edit:
+    def edit(project: Path) -> None:
+        path = project / "routines" / name
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return edit
+
+
+def append(name: str, text: str) -> Edit:
+    def edit(project: Path) -> None:
+        with open(project / "routines" / name, "a", encoding="utf-8") as handle:
+            handle.write(text)
+    return edit
+
+
+def rename(old: str, new: str) -> Edit:
+    def edit(project: Path) -> None:
+        (project / "routines" / old).rename(project / "routines" / new)
+    return edit
+
+
+def remove(name: str) -> Edit:
+    def edit(project: Path) -> None:
+        (project / "routines" / name).unlink()
+    return edit
+
+
+def both(*edits: Edit) -> Edit:
+    def edit(project: Path) -> None:
+        for one in edits:
+            one(project)
+    return edit
+
+
+P, E, S = "routines/program.yaml", "routines/exercises.yaml", "routines/short.yaml"
+LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdef", "bcdefg"))
+TEXT_BOMB = f"title: &t '{'la ' * 100_000}'\nexercises: [{', '.join(['*t'] * 10)}]\n"
+LONG_CUE = "Lift your knees high and keep your back straight and breathe slowly and steadily all the time."
+
+# Each row: the edit, the command, and the expected stderr lines as (file:line:col, a fragment of the message).
+CASES = [
+    # -- the file itself ---------------------------------------------------------------
+    pytest.param(sub("short.yaml", "title: Test Day", "title: [Test Day"), ["plan", "short"],
+                 [(f"{S}:2:5", "YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence "
+                               "that starts at line 1); close the bracket")], id="syntax-unclosed-bracket"),
+    pytest.param(sub("program.yaml", "  mat: a mat", "\tmat: a mat"), ["plan", "short"],
+                 [(f"{P}:8:1", "indent with spaces, not tabs")], id="syntax-tab"),
+    pytest.param(sub("short.yaml", "title: Test Day", "title: Test: Day"), ["plan", "short"],
+                 [(f"{S}:1:12", "put text that holds ': ' in quotes")], id="syntax-colon-in-text"),
+    pytest.param(append("short.yaml", "---\ntitle: Again\n"), ["plan", "short"],
+                 [(f"{S}:8:1", "keep one document in the file")], id="syntax-second-document"),
+    pytest.param(sub("short.yaml", "- march", "- *march"), ["plan", "short"],
+                 [(f"{S}:5:5", "found undefined alias; '*' and '&' mark YAML aliases")], id="syntax-undefined-alias"),
+    pytest.param(sub("short.yaml", "- march", "- !!"), ["plan", "short"],
+                 [(f"{S}:5:7", "'!' marks a YAML tag: put text that begins with it in quotes")],
+                 id="syntax-bare-tag"),
+    pytest.param(write("short.yaml", b"title: Caf\xe9 Day\nexercises: [march]\n"), ["plan", "short"],
+                 [(f"{S}:1:11", "the file is not UTF-8 text; save it as UTF-8")], id="not-utf8"),
+    pytest.param(write("short.yaml", "title: Test\x07Day\nexercises: [march]\n"), ["plan", "short"],
+                 [(f"{S}:1:12", "control character (U+0007) that YAML does not allow; delete it")],
+                 id="control-character"),
+    pytest.param(remove("program.yaml"), ["plan", "short"],
+                 [(f"{P}:1:1", "no such file; run cuecoach from your project folder, or pass --routines")],
+                 id="missing-program"),
+    pytest.param(write("short.yaml", ""), ["plan", "short"],
+                 [(f"{S}:1:1", "the file is empty; write a YAML mapping")], id="empty-file"),
+    pytest.param(write("short.yaml", "# nothing yet\n"), ["plan", "short"],
+                 [(f"{S}:1:1", "the file holds no YAML value")], id="only-comments"),
+    pytest.param(append("exercises.yaml", "#" + "x" * 1_000_000 + "\n"), ["plan", "short"],
+                 [(f"{E}:1:1", "the file is larger than 1000 kB")], id="too-large"),
+    pytest.param(write("short.yaml", LAUGHS), ["plan", "short"],
+                 [(f"{S}:5:4", "the document expands to more than 50000 values (anchors and aliases?)")],
+                 id="billion-laughs"),
+    pytest.param(write("short.yaml", TEXT_BOMB), ["plan", "short"],
+                 [(f"{S}:2:12", "the document expands to more than 2 million characters (anchors and aliases?)")],
+                 id="aliased-text-bomb"),
+    pytest.param(write("short.yaml", "title: T\nexercises: &e [march, *e]\n"), ["plan", "short"],
+                 [(f"{S}:2:12", "values nest more than 50 levels deep (a recursive alias?)")],
+                 id="recursive-alias"),
+    pytest.param(sub("short.yaml", "week: 1", "week: 1\nweek: 2"), ["plan", "short"],
+                 [(f"{S}:3:1", "duplicate key 'week' (first given at line 2); keep one of the two")],
+                 id="duplicate-key"),
+    pytest.param(append("exercises.yaml", "march:\n  name: March Again\n  timing: {work: 8}\n"), ["plan", "short"],
+                 [(f"{E}:20:1", "duplicate key 'march' (first given at line 1)")], id="exercise-defined-twice"),
+    pytest.param(append("program.yaml", "<<: {rate: 150}\n"), ["plan", "short"],
+                 [(f"{P}:31:1", "merge keys (<<) are not supported; write the keys out")], id="merge-key"),
+    pytest.param(sub("short.yaml", "week: 1", "week: !!int one"), ["plan", "short"],
+                 [(f"{S}:2:7", "cannot read 'one' as the type its tag names; remove the '!!' tag")], id="bad-tag"),
+    pytest.param(sub("short.yaml", "week: 1", "week: " + "9" * 5000), ["plan", "short"],
+                 [(f"{S}:2:7", "this number has thousands of digits")], id="huge-number"),
+    # -- keys and ids ------------------------------------------------------------------
+    pytest.param(sub("short.yaml", "title: Test Day", "titel: Test Day"), ["plan", "short"],
+                 [(f"{S}:1:1", "the routine is missing 'title'; add it"),
+                  (f"{S}:1:1", "unknown key 'titel' in the routine; did you mean 'title'?")], id="unknown-key-routine"),
+    pytest.param(sub("exercises.yaml", "  say: march", "  sya: march"), ["plan", "short"],
+                 [(f"{E}:3:3", "unknown key 'sya' in exercise 'march'; did you mean 'say'?")],
+                 id="unknown-key-exercise"),
+    pytest.param(sub("short.yaml", "- march", "- {id: march, wrok: 10}"), ["plan", "short"],
+                 [(f"{S}:5:17", "unknown key 'wrok' in exercise 1; did you mean 'work'?")], id="unknown-key-step"),
+    pytest.param(sub("program.yaml", "get_ready: 2", "get_redy: 2"), ["plan", "short"],
+                 [(f"{P}:11:3", "'gaps' is missing 'get_ready'; add it"),
+                  (f"{P}:11:3", "unknown key 'get_redy' in 'gaps'; did you mean 'get_ready'?")], id="unknown-key-gaps"),
+    pytest.param(sub("short.yaml", "- march", "- marhc"), ["plan", "short"],
+                 [(f"{S}:5:5", "unknown exercise 'marhc'; did you mean 'march'?")], id="unknown-exercise"),
+    pytest.param(sub("exercises.yaml", "equipment: [mat]\n  setup", "equipment: [mta]\n  setup"), ["plan", "short"],
+                 [(f"{E}:4:15", "unknown equipment 'mta' in exercise 'march'; did you mean 'mat'?")],
+                 id="unknown-equipment"),
+    pytest.param(sub("exercises.yaml", "side-reach:", "Side-Reach:"), ["check"],
+                 [(f"{E}:8:1", "exercise id 'Side-Reach' must be lowercase letters, digits and hyphens; rename it"),
+                  (f"{S}:6:5", "unknown exercise 'side-reach'; did you mean 'Side-Reach'?")], id="bad-exercise-id"),
+    pytest.param(sub("program.yaml", "  mat: a mat", "  Mat: a mat"), ["check"],
+                 [(f"{E}:4:15", "unknown equipment 'mat' in exercise 'march'; known: block"),
+                  (f"{E}:11:15", "unknown equipment 'mat' in exercise 'side-reach'; known: block"),
+                  (f"{P}:8:3", "equipment id 'Mat' must be lowercase letters, digits and hyphens; rename it")],
+                 id="bad-equipment-id"),
+    # -- wrong types -------------------------------------------------------------------
+    pytest.param(sub("exercises.yaml", "work: 8", "work: eight"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' must be a number of seconds, not text 'eight'; write a number of seconds")],
+                 id="text-for-a-number"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: 30s"), ["plan", "short"],
+                 [(f"{E}:7:18", "must be a plain number, not text '30s'; leave out the unit")], id="number-with-unit"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: [8]"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' must be a number of seconds, not a list")], id="list-for-a-number"),
+    pytest.param(sub("short.yaml", "title: Test Day", "title: [Test, Day]"), ["plan", "short"],
+                 [(f"{S}:1:8", "'title' must be text, not a list; write it on one line")], id="list-for-text"),
+    pytest.param(sub("exercises.yaml", "name: March in Place", "name: yes"), ["plan", "short"],
+                 [(f"{E}:2:9", "'name' must be text, not a yes/no value (yes); put it in quotes")],
+                 id="boolean-for-text"),
+    pytest.param(sub("exercises.yaml", "timing: {work: 8}", "timing: [8]"), ["plan", "short"],
+                 [(f"{E}:7:11", "exercise 'march' 'timing' must be a mapping of keys to values, not a list")],
+                 id="list-for-a-mapping"),
+    pytest.param(sub("program.yaml", "equipment:\n  mat: a mat\n  block: a block", "equipment: [mat, block]"),
+                 ["plan", "short"], [(f"{P}:7:12", "'equipment' must be a mapping of keys to values, not a list")],
+                 id="list-for-equipment"),
+    pytest.param(write("short.yaml", "just some text\n"), ["plan", "short"],
+                 [(f"{S}:1:1", "a routine must be a mapping of keys to values, not text 'just some text'")],
+                 id="text-for-a-routine"),
+    pytest.param(sub("exercises.yaml", "cues: [Lift your knees.]", "cues: 5"), ["plan", "short"],
+                 [(f"{E}:6:9", "'cues' must be a list of lines, not a number (5)")], id="number-for-lines"),
+    pytest.param(sub("short.yaml", "week: 1", "week: one"), ["plan", "short"],
+                 [(f"{S}:2:7", "'week' must be a whole number, not text 'one'")], id="text-for-a-whole-number"),
+    pytest.param(sub("exercises.yaml", "sets: 2", "sets: 2.5"), ["plan", "short"],
+                 [(f"{E}:19:18", "'sets' must be a whole number, not '2.5'")], id="fraction-for-a-whole-number"),
+    pytest.param(sub("short.yaml", "- march", "- 42"), ["plan", "short"],
+                 [(f"{S}:5:5", "exercise 1 must be an exercise id, or a mapping with 'id', not a number (42)")],
+                 id="number-for-a-step"),
+    pytest.param(sub("short.yaml", "- march", "- {id: [march]}"), ["plan", "short"],
+                 [(f"{S}:5:10", "exercise 1 'id' must be an exercise id, not a list")], id="list-for-an-id"),
+    # -- durations ---------------------------------------------------------------------
+    pytest.param(sub("exercises.yaml", "work: 8", "work: 0"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is 0 s; give it a value from 5 to 600 s")], id="duration-zero"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: -5"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is -5 s; give it a value from 5 to 600 s")], id="duration-negative"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: .nan"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is '.nan', not a finite number")], id="duration-nan"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: .inf"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is '.inf', not a finite number")], id="duration-inf"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: true"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' must be a number of seconds, not a yes/no value (true)")], id="duration-bool"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: 86400"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is 86400 s; give it a value from 5 to 600 s")], id="duration-absurd"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: "), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is empty; write a number of seconds such as 30")], id="duration-empty"),
+    pytest.param(sub("exercises.yaml", "work: 8", "work: 8.55"), ["plan", "short"],
+                 [(f"{E}:7:18", "'work' is 8.55 s; give it to a tenth of a second at most")], id="duration-too-fine"),
+    pytest.param(sub("program.yaml", "get_ready: 2", "get_ready: -1"), ["plan", "short"],
+                 [(f"{P}:11:14", "gap 'get_ready' is -1 s; give it a value from 1 to 120 s")], id="gap-negative"),
+    pytest.param(sub("short.yaml", "- squeeze", "- {id: squeeze, sets: 20, work: 600}"), ["plan", "short"],
+                 [(f"{S}:5:3", "the timed blocks of this day add up to 202 minutes; keep a day under 180")],
+                 id="day-absurdly-long"),
+    pytest.param(sub("exercises.yaml", "timing: {work: 8}", "timing: {work: 8, per_side: 8}"), ["plan", "short"],
+                 [(f"{E}:7:11", "both 'work' and 'per_side' are given")], id="work-and-per-side"),
+    # -- nothing to do, nothing to say -------------------------------------------------
+    pytest.param(sub("short.yaml", "exercises:\n  - march\n  - side-reach\n  - squeeze", "exercises: []"),
+                 ["plan", "short"], [(f"{S}:4:12", "'exercises' is empty; list at least one exercise id")],
+                 id="no-exercises"),
+    pytest.param(sub("short.yaml", "exercises:\n  - march\n  - side-reach\n  - squeeze", "exercises:"),
+                 ["plan", "short"], [(f"{S}:4:11", "'exercises' is empty; list at least one exercise id")],
+                 id="exercises-left-blank"),
+    pytest.param(sub("exercises.yaml", "cues: [Lift your knees.]", 'cues: ["---"]'), ["plan", "short"],
+                 [(f"{E}:6:10", "'cues' is '---', which leaves nothing to say once spoken out; write words")],
+                 id="cue-nothing-to-say"),
+    pytest.param(sub("short.yaml", "- march", '- {id: march, cues: ["!!"]}'), ["plan", "short"],
+                 [(f"{S}:5:24", "exercise 1 'cues' is '!!', which leaves nothing to say")], id="cue-only-punctuation"),
+    pytest.param(sub("program.yaml", 'begin: "Begin."', 'begin: ""'), ["plan", "short"],
+                 [(f"{P}:20:10", "phrase 'begin' is empty; write the text")], id="phrase-empty"),
+    pytest.param(sub("program.yaml", '"Begin."', '"Begin {now}."'), ["plan", "short"],
+                 [(f"{P}:20:10", "phrase 'begin' uses unknown placeholder '{now}'; allowed: none")],
+                 id="phrase-unknown-placeholder"),
+    pytest.param(sub("program.yaml", '"Rest {length}."', '"Rest {length."'), ["plan", "short"],
+                 [(f"{P}:27:9", "phrase 'rest' has a stray brace")], id="phrase-stray-brace"),
+    pytest.param(sub("program.yaml", '["Three.", "Two.", "One."]', "[Three, Two]"), ["plan", "short"],
+                 [(f"{P}:25:14", "phrase 'countdown' has 2 lines; give three")], id="countdown-two-lines"),
+    pytest.param(sub("program.yaml", "bitrate: 64k", "bitrate: 65k"), ["plan", "short"],
+                 [(f"{P}:6:10", "'bitrate' is '65k'; use a constant MP3 rate such as 64k or 96k")], id="bad-bitrate"),
+    pytest.param(sub("exercises.yaml", "cues: [Lift your knees.]", f"cues: [{LONG_CUE}]"), ["plan", "short"],
+                 [(f"{E}:6:10", "cue does not fit in the 8 s block of 'march' in short")], id="cue-does-not-fit"),
+    pytest.param(sub("short.yaml", "- march", f"- {{id: march, cues: [{LONG_CUE}]}}"), ["check"],
+                 [(f"{S}:5:24", "cue does not fit in the 8 s block of 'march' in short")], id="cue-does-not-fit-check"),
+    # -- routine names -----------------------------------------------------------------
+    pytest.param(rename("short.yaml", "Week1.yaml"), ["plan", "Week1"],
+                 [("routines/Week1.yaml:1:1", "'Week1' is not a valid routine id; name the file with lowercase")],
+                 id="routine-id-uppercase"),
+    pytest.param(rename("short.yaml", "Week1.yaml"), ["check"],
+                 [("routines/Week1.yaml:1:1", "'Week1' is not a valid routine id")], id="routine-file-uppercase"),
+    pytest.param(rename("short.yaml", "week 1.yaml"), ["check"],
+                 [("routines/week 1.yaml:1:1", "'week 1' is not a valid routine id")], id="routine-file-with-space"),
+    pytest.param(None, ["plan", "../evil"],
+                 [("../evil:1:1", "this is not a file in the routines folder (routines); put the routine there")],
+                 id="routine-path-escapes"),
+    pytest.param(None, ["plan", "routines/../../short.yaml"],
+                 [("routines/../../short.yaml:1:1", "this is not a file in the routines folder")],
+                 id="routine-path-dot-dot"),
+    pytest.param(None, ["plan", "{outside}"],
+                 [("{outside}:1:1", "this is not a file in the routines folder")], id="routine-path-absolute"),
+    pytest.param(None, ["plan", "routines/short.yml"],
+                 [("routines/short.yml:1:1", "routine files end in .yaml; rename it to short.yaml")],
+                 id="routine-yml"),
+    pytest.param(None, ["plan", "program"],
+                 [(P + ":1:1", "program.yaml holds settings, not a day")], id="routine-is-settings"),
+    pytest.param(None, ["plan", "nope"],
+                 [("routines/nope.yaml:1:1", "no routine 'nope' here; known routines: short")], id="routine-unknown"),
+    # -- check lists every problem in every file ---------------------------------------
+    pytest.param(both(sub("short.yaml", "- march", "- marhc"), sub("exercises.yaml", "work: 5", "work: 0"),
+                      sub("program.yaml", "rate: 170", "rate: fast")), ["check"],
+                 [(f"{E}:19:27", "'work' is 0 s; give it a value from 5 to 600 s"),
+                  (f"{P}:5:7", "'rate' must be a whole number, not text 'fast'; write a whole number such as 160"),
+                  (f"{S}:5:5", "unknown exercise 'marhc'; did you mean 'march'?")], id="check-three-files"),
+    pytest.param(sub("exercises.yaml", "timing: {work: 8}", "timing: {work: 8"), ["check"],
+                 [(f"{E}:8:11", "YAML syntax error: did not find expected ',' or '}'")],
+                 id="check-broken-library-no-echo"),
+]
+
+
+def snapshot(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
+@pytest.mark.parametrize("edit, args, expected", CASES)
+def test_bad_input_gives_one_clean_line_per_problem(project: Path, edit: Edit | None, args: list[str],
+                                                    expected: list[tuple[str, str]]) -> None:
+    outside = project.parent / "outside.yaml"
+    shutil.copy(project / "routines" / "short.yaml", outside)
+    if edit is not None:
+        edit(project)
+    args = [arg.replace("{outside}", str(outside)) for arg in args]
+    before = snapshot(project.parent)
+
+    done = run_cli(*args, cwd=project, check=False)
+
+    lines = done.stderr.splitlines()
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    assert done.stdout == ""
+    if args[0] == "check":
+        assert lines[-1] == f"{len(expected)} problem{'s' * (len(expected) != 1)} found"
+        lines = lines[:-1]
+    assert len(lines) == len(expected), done.stderr
+    for line, (where, fragment) in zip(lines, expected):
+        assert line.startswith(where.replace("{outside}", str(outside)) + ": "), (line, where)
+        assert fragment in line, (line, fragment)
+        assert "; " in line, f"no hint how to fix it: {line}"
+    assert snapshot(project.parent) == before  # nothing written: no output/, no cache, nothing outside
+    assert not (project / "output").exists()
+
+
+def test_check_lists_problems_in_two_files_at_their_lines(project: Path) -> None:
+    sub("short.yaml", "  - side-reach", "  - side-reach\n  - {id: squeeze, rest: 0}")(project)
+    sub("exercises.yaml", "  say: side reach", "  say: side reach\n  cues: [Reach long.]")(project)
+
+    done = run_cli("check", cwd=project, check=False)
+
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"{E}:13:3: duplicate key 'cues' (first given at line 11); keep one of the two",
+        f"{S}:7:25: exercise 3 ('squeeze') 'rest' is 0 s; give it a value from 1 to 600 s",
+        "2 problems found",
+    ]
+    assert done.stdout == ""
+
+
+def test_a_path_into_the_routines_folder_is_a_routine(project: Path) -> None:
+    for ref in ("routines/short.yaml", "short.yaml", str(project / "routines" / "short.yaml"),
+                "routines/../routines/short.yaml"):
+        done = run_cli("plan", ref, cwd=project)
+        assert done.stdout.startswith("short: Test Day"), ref
+
+
+def test_build_of_a_path_outside_the_routines_folder_is_refused_and_writes_nothing(project: Path) -> None:
+    outside = project.parent / "evil.yaml"
+    shutil.copy(project / "routines" / "short.yaml", outside)
+    before = snapshot(project.parent)
+
+    done = run_cli("build", "../evil.yaml", cwd=project, check=False)
+
+    assert done.returncode == 2
+    assert "../evil.yaml:1:1: this is not a file in the routines folder" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert snapshot(project.parent) == before
