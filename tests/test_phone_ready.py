@@ -84,3 +84,23 @@ def test_verify_fails_on_a_track_that_drifted(project: Path) -> None:
 def test_verify_reports_a_day_that_was_never_built(project: Path) -> None:
     done = run_cli("verify", "short", cwd=project, check=False)
     assert done.returncode == 1 and "not built" in done.stdout
+
+
+def test_tags_are_id3v23_with_year_genre_and_an_optional_cover(project: Path) -> None:
+    cover = project / "routines" / "cover.png"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "color=c=orange:s=64x64", "-frames:v", "1",
+                    str(cover)], check=True)
+    program = project / "routines" / "program.yaml"
+    program.write_text(program.read_text().replace("artist: cuecoach tests\n",
+                                                   "artist: cuecoach tests\nyear: 2026\ncover: cover.png\n"))
+    run_cli("build", "short", cwd=project)
+    mp3 = project / "output" / "short.mp3"
+    assert mp3.read_bytes()[:4] == b"ID3\x03"  # ID3v2.3, the version phones read most widely
+    probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_format", "-show_streams", "-of", "json",
+                                       str(mp3)], capture_output=True, text=True, check=True).stdout)
+    tags = probe["format"]["tags"]
+    assert (tags["date"], tags["genre"], tags["artist"]) == ("2026", "Fitness", "cuecoach tests")
+    assert tags["comment"] == "Equipment: a mat, a block"
+    (picture,) = [s for s in probe["streams"] if s["codec_type"] == "video"]
+    assert picture["disposition"]["attached_pic"] == 1
+    assert run_cli("verify", "short", cwd=project).stdout.startswith("ok")

@@ -111,10 +111,14 @@ def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes]
     settings = VoiceSettings(program.voice, program.rate)
     track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
     gear = ", ".join(script.equipment)
+    cover = project.routines / program.cover if program.cover else None
     tags = Tags(title=routine.title, album=program.title, artist=program.artist, track=track,
-                comment=f"Equipment: {gear}" if gear else "No equipment")
+                comment=f"Equipment: {gear}" if gear else "No equipment", genre=program.genre, year=program.year,
+                cover=str(cover.resolve()) if cover else None)
+    # the image is part of the track: a new image makes a new key
+    hashed = {**sounds, "cover": cover.read_bytes()} if cover is not None else sounds
     mp3, timeline = outputs(project, routine.id)
-    key = build_key(script, settings, program.bitrate, tags, sounds)
+    key = build_key(script, settings, program.bitrate, tags, hashed)
     return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key)
 
 

@@ -16,7 +16,7 @@ from .build import build as build_days
 from .build import check as check_all
 from .compile import compile_routine
 from .errors import CueError, InputError
-from .load import Project, load_routine, routine_ids, shown
+from .load import Project, load_routine, routine_ids, routine_path, shown
 from .timeline import clock, format_plan
 
 app = typer.Typer(
@@ -167,9 +167,13 @@ def verify(
     if not ids:
         err.print("error: name a routine (cuecoach verify week1-day1) or use --all")
         raise typer.Exit(2)
+    try:
+        ids = [routine_path(project, ref)[0] for ref in ids]
+    except CueError as exc:
+        _fail(exc)
     failed = 0
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for report in pool.map(lambda r: verify_day(project.output, project.sounds, Path(r).stem), ids):
+        for report in pool.map(lambda r: verify_day(project.output, project.sounds, r), ids):
             print(report.line())
             failed += not report.ok
     err.print(f"{len(ids) - failed} ok, {failed} with problems", markup=False)

@@ -19,6 +19,8 @@ class Tags:
     track: str  # "3" or "3/42"
     comment: str = ""
     genre: str = "Fitness"
+    year: int | None = None
+    cover: str | None = None  # path of a JPEG or PNG to attach as the front cover
 
 
 def _escape(value: str) -> str:
@@ -31,7 +33,8 @@ def _escape(value: str) -> str:
 def ffmetadata(tags: Tags, chapters: tuple[Chapter, ...]) -> str:
     lines = [";FFMETADATA1"]
     for key, value in (("title", tags.title), ("album", tags.album), ("artist", tags.artist),
-                       ("track", tags.track), ("genre", tags.genre), ("comment", tags.comment)):
+                       ("track", tags.track), ("genre", tags.genre), ("comment", tags.comment),
+                       ("TYER", str(tags.year) if tags.year else "")):  # the v2.3 year frame, written as is
         if value:
             lines.append(f"{key}={_escape(value)}")
     for chapter in chapters:
@@ -43,11 +46,13 @@ def ffmetadata(tags: Tags, chapters: tuple[Chapter, ...]) -> str:
 def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter, ...], bitrate: str,
                what: str) -> None:
     """Encode PCM to `target` atomically; ffmpeg writes the ID3v2.3 tag with CHAP and CTOC frames."""
+    cover = ["-i", tags.cover, "-map", "2:v", "-c:v", "copy", "-disposition:v", "attached_pic",
+             "-metadata:s:v", "title=Cover", "-metadata:s:v", "comment=Cover (front)"] if tags.cover else []
     with system.scratch_file(ffmetadata(tags, chapters)) as meta, system.atomic_path(target) as temp:
         system.run([
             system.ffmpeg(), "-v", "error", "-nostdin", "-y",
             "-f", "s16le", "-ar", str(FRAME_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
-            "-i", str(meta), "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1",
+            "-i", str(meta), *cover[:2], "-map", "0:a", "-map_metadata", "1", "-map_chapters", "1", *cover[2:],
             "-c:a", "libmp3lame", "-b:a", bitrate, "-id3v2_version", "3", "-write_xing", "1",
             "-f", "mp3", str(temp),
         ], f"encoding {what}.mp3", input=memoryview(pcm))

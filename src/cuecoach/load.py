@@ -126,6 +126,9 @@ def load_series(project: Project, problems: Problems) -> tuple[Program | None, d
             continue
         if name == PROGRAM_FILE:
             program = program_from_node(root, problems)
+            if program is not None and program.cover and not (project.routines / program.cover).is_file():
+                problems.append((program.where["cover"], f"no cover image at {shown(project.routines / program.cover)}; "
+                                                         "put it there, or remove 'cover'"))
         else:
             library_root = root
     if program is not None and library_root is not None:

@@ -108,6 +108,9 @@ class Program:
     phrases: dict[str, Line]
     countdown: tuple[Line, Line, Line]
     where: dict[str, Where] = field(default_factory=dict)  # key -> position, for later errors
+    year: int | None = None
+    genre: str = "Fitness"
+    cover: str | None = None  # an image, relative to the routines folder
 
 
 @dataclass(frozen=True)
@@ -287,7 +290,8 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
 
 # --- program.yaml ------------------------------------------------------------------------
 
-PROGRAM_KEYS = ("title", "artist", "voice", "rate", "bitrate", "equipment", "gaps", "phrases")
+PROGRAM_KEYS = ("title", "artist", "year", "genre", "cover", "voice", "rate", "bitrate", "equipment", "gaps",
+                "phrases")
 GAP_KEYS = ("get_ready", "switch_sides", "transition", "rest")
 BITRATE = re.compile(r"^(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k$")
 
@@ -327,7 +331,13 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         "voice": lambda n: None if n.value in (None, "") else _text(n, "'voice'", problems),
         "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True, example=160),
         "bitrate": lambda n: _text(n, "'bitrate'", problems),
+        "year": lambda n: _number(n, "'year'", 1900, 2200, problems, integer=True, example=2026),
+        "genre": lambda n: _text(n, "'genre'", problems),
+        "cover": lambda n: None if n.value in (None, "") else _text(n, "'cover'", problems),
     })
+    if fields.get("cover") and not fields["cover"].lower().endswith((".jpg", ".jpeg", ".png")):
+        problems.append((top["cover"][1].where, f"'cover' is {show(fields['cover'])}; give a .jpg or .png image, "
+                                                "relative to the routines folder"))
     if "bitrate" in top and fields.get("bitrate") and not BITRATE.match(fields["bitrate"]):
         problems.append((top["bitrate"][1].where, f"'bitrate' is {show(fields['bitrate'])}; use a constant MP3 "
                                                   "rate such as 64k or 96k"))
@@ -377,6 +387,7 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         title=fields["title"], artist=fields.get("artist") or "cuecoach", voice=fields.get("voice"),
         rate=fields.get("rate") or 160, bitrate=fields.get("bitrate") or "64k", equipment=equipment,
         gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
+        year=fields.get("year"), genre=fields.get("genre") or "Fitness", cover=fields.get("cover"),
         where={key: node.where for key, (_, node) in top.items()}
         | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
         | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},
