@@ -50,12 +50,28 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def scratch_file(text: str) -> Iterator[Path]:
-    """A temp file holding `text`, removed afterwards (for programs that read their options from a file)."""
-    handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".txt")
+def scratch_file(data: str | bytes | bytearray, beside: Path | None = None) -> Iterator[Path]:
+    """A temp file holding `data`, removed afterwards (for programs that read their input from files).
+
+    With `beside`, it is a hidden part file next to that target, so that the leftovers of a
+    killed build are found and removed like any other (see remove_stale_parts)."""
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
+        if beside is not None:
+            beside.parent.mkdir(parents=True, exist_ok=True)
+            handle, name = tempfile.mkstemp(prefix=f".{beside.name}.{os.getpid()}-", suffix=".part",
+                                            dir=beside.parent)
+        else:
+            handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".txt")
+    except OSError as exc:
+        raise BuildError(f"{beside or tempfile.gettempdir()}: cannot write here: {exc.strerror}") from None
+    try:
+        try:
+            with os.fdopen(handle, "wb") as out:
+                out.write(data.encode("utf-8") if isinstance(data, str) else data)
+        except OSError as exc:
+            if exc.errno == errno.ENOSPC:
+                raise BuildError(f"{tempfile.gettempdir()}: the disk is full; free some space and build again") from None
+            raise BuildError(f"{name}: cannot write a temp file: {exc.strerror}") from None
         yield Path(name)
     finally:
         Path(name).unlink(missing_ok=True)
