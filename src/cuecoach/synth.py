@@ -25,7 +25,7 @@ from typing import Any, Callable
 from . import audio, loudness, system
 from .errors import BuildError
 
-SYNTH_FORMAT = 2  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 3  # bump when the way clips are made changes: every key changes with it
 
 
 def driver_name() -> str:
@@ -130,12 +130,18 @@ def _speak_to_file(engine: Any, text: str, path: Path) -> bytes:
     deadline = time.monotonic() + 10
     last = -1
     while time.monotonic() < deadline:  # runAndWait() can return before a long clip's file is complete
-        size = path.stat().st_size if path.exists() else -1
-        if size > 44 and size == last:
-            return path.read_bytes()
-        last = size
+        data = path.read_bytes() if path.exists() else b""
+        if _complete_wav(data) or (len(data) > 44 and len(data) == last):
+            return data
+        last = len(data)
         time.sleep(0.02)
     raise BuildError(f"the speech engine wrote no audio for: {text!r}")
+
+
+def _complete_wav(data: bytes) -> bool:
+    """A RIFF file whose header sizes match its length (written whole); other formats are not judged here."""
+    return (len(data) > 44 and data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+            and int.from_bytes(data[4:8], "little") + 8 == len(data))
 
 
 def synthesize(text: str, settings: VoiceSettings) -> bytes:
