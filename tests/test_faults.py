@@ -100,11 +100,18 @@ def test_a_full_disk_gives_an_error_and_keeps_the_previous_outputs(project: Path
     assert snapshot(project / "output") == before
 
 
-def test_an_ffmpeg_failure_names_the_step_and_quotes_ffmpeg(project: Path, monkeypatch, tmp_path: Path) -> None:
-    fake = tmp_path / "ffmpeg"
-    fake.write_text("#!/bin/sh\ncat > /dev/null\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n")
+@pytest.fixture(scope="module")
+def failing_ffmpeg(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A stand-in ffmpeg that fails like a real one. Written once, early: executing a script
+    just written can fail with "text file busy" while other threads are forking."""
+    fake = tmp_path_factory.mktemp("bin") / "ffmpeg"
+    fake.write_text("#!/bin/sh\necho 'Unknown encoder libmp3lame' >&2\nexit 1\n")
     fake.chmod(0o755)
-    monkeypatch.setattr(system, "ffmpeg", lambda: str(fake))
+    return fake
+
+
+def test_an_ffmpeg_failure_names_the_step_and_quotes_ffmpeg(project: Path, monkeypatch, failing_ffmpeg) -> None:
+    monkeypatch.setattr(system, "ffmpeg", lambda: str(failing_ffmpeg))
     summary = build(Project.at(project), ["short"], jobs=1)
     (result,) = summary.results
     assert result.status == "failed"

@@ -110,6 +110,16 @@ def read_track_wav(path: Path) -> bytes | None:
     return pcm
 
 
+def wav_header(n_frames: int) -> bytes:
+    """The 44-byte header of a WAV in the track's format, for PCM written after it."""
+    data_size = n_frames * SAMPLE_WIDTH * CHANNELS
+    return (b"RIFF" + (36 + data_size).to_bytes(4, "little") + b"WAVEfmt "
+            + (16).to_bytes(4, "little") + (1).to_bytes(2, "little") + CHANNELS.to_bytes(2, "little")
+            + FRAME_RATE.to_bytes(4, "little") + (FRAME_RATE * SAMPLE_WIDTH * CHANNELS).to_bytes(4, "little")
+            + (SAMPLE_WIDTH * CHANNELS).to_bytes(2, "little") + (8 * SAMPLE_WIDTH).to_bytes(2, "little")
+            + b"data" + data_size.to_bytes(4, "little"))
+
+
 def wav_bytes(pcm: bytes) -> bytes:
     out = io.BytesIO()
     with wave.open(out, "wb") as writer:

@@ -50,7 +50,8 @@ def atomic_path(target: Path) -> Iterator[Path]:
 
 
 @contextmanager
-def scratch_file(data: str | bytes | bytearray, beside: Path | None = None) -> Iterator[Path]:
+def scratch_file(data: str | bytes | bytearray | Sequence[bytes | bytearray], beside: Path | None = None
+                 ) -> Iterator[Path]:
     """A temp file holding `data`, removed afterwards (for programs that read their input from files).
 
     With `beside`, it is a hidden part file next to that target, so that the leftovers of a
@@ -67,7 +68,8 @@ def scratch_file(data: str | bytes | bytearray, beside: Path | None = None) -> I
     try:
         try:
             with os.fdopen(handle, "wb") as out:
-                out.write(data.encode("utf-8") if isinstance(data, str) else data)
+                for chunk in [data] if isinstance(data, (str, bytes, bytearray)) else data:
+                    out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
                 raise BuildError(f"{tempfile.gettempdir()}: the disk is full; free some space and build again") from None
