@@ -17,9 +17,9 @@ import numpy as np
 
 RATE = 44_100
 TARGET_LUFS = -16.0
-SPEECH_CEILING_DBFS = -4.0  # sample peak; a 64 kbps MP3 of limited espeak speech overshoots it by up to 3 dB (measured)
+SPEECH_CEILING_DBFS = -4.5  # sample peak; a 64 kbps MP3 of limited espeak speech overshoots it by up to 3 dB (measured)
 TONE_BELOW_VOICE_LU = 8.0  # tones sit this far under the voice
-CLIP_LUFS = -14.0  # clips are made denser than the target, so a track is turned down, never pushed into the limiter
+CLIP_LUFS = -13.5  # clips are made denser than the target, so a track is turned down, never pushed into the limiter
 MP3_LOSS_LU = 0.4  # a 64 kbps MP3 of espeak speech measures this much quieter than its PCM (measured)
 SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
 BIN = RATE // 100  # 10 ms: every piece starts on a whole 10 ms
