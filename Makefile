@@ -17,7 +17,7 @@ setup: system $(BIN)/cuecoach sounds
 system:
 	@missing=""; \
 	command -v ffmpeg >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
-	ldconfig -p 2>/dev/null | grep -q libespeak-ng || missing="$$missing espeak-ng"; \
+	{ ldconfig -p 2>/dev/null || /sbin/ldconfig -p; } | grep -q libespeak-ng || missing="$$missing espeak-ng"; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	if [ -n "$$missing" ]; then \
 	  if command -v apt-get >/dev/null 2>&1; then \
