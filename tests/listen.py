@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from cuecoach.verify import ncc  # the same correlation verify uses; a wrong one could not find tones to the sample
+
 RATE = 44_100
 
 
@@ -26,17 +28,6 @@ def read_wav(path: Path) -> np.ndarray:
     with wave.open(str(path)) as reader:
         assert (reader.getnchannels(), reader.getsampwidth(), reader.getframerate()) == (1, 2, RATE), path
         return np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2").astype(np.float64) / 32768.0
-
-
-def ncc(signal: np.ndarray, template: np.ndarray) -> np.ndarray:
-    """Normalized cross-correlation of `template` at every lag of `signal` (1.0: the template exactly)."""
-    n = len(signal) + len(template)
-    size = 1 << (n - 1).bit_length()
-    corr = np.fft.irfft(np.fft.rfft(signal, size) * np.conj(np.fft.rfft(template, size)), size)
-    corr = corr[: len(signal) - len(template) + 1]
-    energy = np.concatenate(([0.0], np.cumsum(signal ** 2)))
-    window = energy[len(template):] - energy[: len(signal) - len(template) + 1]
-    return corr / (np.sqrt(np.maximum(window, 1e-12)) * np.linalg.norm(template))
 
 
 def find_onsets(signal: np.ndarray, template: np.ndarray, threshold: float = 0.8,

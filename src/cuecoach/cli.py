@@ -37,6 +37,17 @@ def _project(routines: Path | None = None, sounds: Path | None = None, output: P
     return Project.at(Path.cwd(), routines, sounds, output, cache)
 
 
+def _chosen(project: Project, named: list[str] | None, all_: bool, command: str) -> list[str]:
+    """The routines a command was given, then, with --all, every other one in the routines folder."""
+    refs = list(named or [])
+    if all_:
+        refs += [r for r in routine_ids(project) if r not in refs]
+    if not refs:
+        err.print(f"error: name a routine (cuecoach {command} week1-day1) or use --all")
+        raise typer.Exit(2)
+    return refs
+
+
 def _fail(exc: CueError) -> None:
     for line in str(exc).splitlines():
         err.print(f"[red]error:[/red] {line}" if not isinstance(exc, InputError) else line, markup=True)
@@ -71,12 +82,7 @@ def build(
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
     project = _project(routines, sounds, output, cache)
-    refs = list(routines_ or [])
-    if all_:
-        refs += [r for r in routine_ids(project) if r not in refs]
-    if not refs:
-        err.print("error: name a routine (cuecoach build week1-day1) or use --all")
-        raise typer.Exit(2)
+    refs = _chosen(project, routines_, all_, "build")
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=len(refs) == 1 or not err.is_terminal)
     in_work: list[str] = []
@@ -161,12 +167,7 @@ def verify(
     from .verify import verify_day
 
     project = _project(routines, sounds, output)
-    ids = list(routines_ or [])
-    if all_:
-        ids += [r for r in routine_ids(project) if r not in ids]
-    if not ids:
-        err.print("error: name a routine (cuecoach verify week1-day1) or use --all")
-        raise typer.Exit(2)
+    ids = _chosen(project, routines_, all_, "verify")
     try:
         ids = [routine_path(project, ref)[0] for ref in ids]
     except CueError as exc:

@@ -42,17 +42,15 @@ class Report:
         return f"FAIL  {self.routine}: " + "; ".join(self.problems)
 
 
-def _ncc_peak(piece: np.ndarray, template: np.ndarray) -> tuple[int, float]:
-    """Best lag of `template` in `piece` and its normalized correlation."""
-    n = len(piece) + len(template)
+def ncc(signal: np.ndarray, template: np.ndarray) -> np.ndarray:
+    """Normalized cross-correlation of `template` at every lag of `signal` (1.0: the template exactly)."""
+    n = len(signal) + len(template)
     size = 1 << (n - 1).bit_length()
-    corr = np.fft.irfft(np.fft.rfft(piece, size) * np.conj(np.fft.rfft(template, size)), size)
-    corr = corr[: len(piece) - len(template) + 1]
-    energy = np.concatenate(([0.0], np.cumsum(piece ** 2)))
-    window = energy[len(template):] - energy[: len(piece) - len(template) + 1]
-    score = corr / (np.sqrt(np.maximum(window, 1e-12)) * np.linalg.norm(template))
-    best = int(np.argmax(score))
-    return best, float(score[best])
+    corr = np.fft.irfft(np.fft.rfft(signal, size) * np.conj(np.fft.rfft(template, size)), size)
+    corr = corr[: len(signal) - len(template) + 1]
+    energy = np.concatenate(([0.0], np.cumsum(signal ** 2)))
+    window = energy[len(template):] - energy[: len(signal) - len(template) + 1]
+    return corr / (np.sqrt(np.maximum(window, 1e-12)) * np.linalg.norm(template))
 
 
 def find_tone(signal: np.ndarray, template: np.ndarray, planned_ms: int) -> tuple[float | None, float]:
@@ -62,7 +60,8 @@ def find_tone(signal: np.ndarray, template: np.ndarray, planned_ms: int) -> tupl
     piece = signal[begin: audio.frames(planned_ms) + reach + len(template)]
     if len(piece) < len(template):
         return None, 0.0
-    lag, score = _ncc_peak(piece, template)
+    scores = ncc(piece, template)
+    lag, score = int(np.argmax(scores)), float(np.max(scores))
     if score < MATCH_MIN:
         return None, score
     return (begin + lag) * 1000 / audio.FRAME_RATE, score
