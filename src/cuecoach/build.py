@@ -8,7 +8,9 @@ key is current and is skipped.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import io
 import json
 import multiprocessing
 import os
@@ -155,7 +157,8 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
 
 def _make_in_worker(job: Job) -> DayResult:
     try:
-        return make(job)
+        with contextlib.redirect_stdout(io.StringIO()):  # a worker's stdout is the user's terminal
+            return make(job)
     except CueError as exc:
         return DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import sys
 from pathlib import Path
@@ -108,12 +110,9 @@ def build(
                           f"{result.seconds:.1f} s" if result.status == "built" else "current")
                 progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
 
-        def on_synth(text: str) -> None:
-            pass
-
         try:
-            summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
-                                 on_synth=on_synth)
+            with contextlib.redirect_stdout(io.StringIO()):  # build writes nothing to stdout; libraries may
+                summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done)
         except CueError as exc:
             if _debug:
                 raise

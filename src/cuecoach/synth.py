@@ -123,44 +123,20 @@ def pick_voice(engine: Any, wanted: str) -> str:
                      "or set voice: null for the system default")
 
 
-class _BriefSleep:
-    """Stands in for the `time` module inside pyttsx3's espeak driver, whose run loop sleeps
-    10 ms after each synthesis (which espeak completes synchronously): 1 ms is enough, and
-    677 clips spend 6 s less waiting (measured)."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(time, name)
-
-    @staticmethod
-    def sleep(seconds: float) -> None:
-        time.sleep(min(seconds, 0.001))
-
-
-@contextlib.contextmanager
-def _quick_espeak_loop() -> Any:
-    module = sys.modules.get("pyttsx3.drivers.espeak")
-    if module is None or getattr(module, "time", None) is not time:
-        yield  # another driver, or a pyttsx3 that no longer works this way: leave it alone
-        return
-    module.time = _BriefSleep()  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        module.time = time  # type: ignore[attr-defined]
-
-
 def _speak_to_file(engine: Any, text: str, path: Path) -> bytes:
-    with contextlib.redirect_stdout(io.StringIO()), _quick_espeak_loop():  # the driver prints "Audio saved to …"
+    # The espeak driver prints "Audio saved to …" when the file is done, which can be after
+    # runAndWait() returns: stdout stays redirected until the file is complete.
+    with contextlib.redirect_stdout(io.StringIO()):
         engine.save_to_file(text, str(path))
         engine.runAndWait()
-    deadline = time.monotonic() + 10
-    last = -1
-    while time.monotonic() < deadline:  # runAndWait() can return before a long clip's file is complete
-        data = path.read_bytes() if path.exists() else b""
-        if _complete_wav(data) or (len(data) > 44 and len(data) == last):
-            return data
-        last = len(data)
-        time.sleep(0.002)
+        deadline = time.monotonic() + 10
+        last = -1
+        while time.monotonic() < deadline:  # runAndWait() can return before a long clip's file is complete
+            data = path.read_bytes() if path.exists() else b""
+            if _complete_wav(data) or (len(data) > 44 and len(data) == last):
+                return data
+            last = len(data)
+            time.sleep(0.002)
     raise BuildError(f"the speech engine wrote no audio for: {text!r}")
 
 
