@@ -74,10 +74,12 @@ def k_energy(x: np.ndarray) -> np.ndarray:
 
 def add_energy(sub_blocks: np.ndarray, x: np.ndarray, offset: int) -> None:
     """Add a piece's K-weighted energy, placed at frame `offset`, into 100 ms sub-block sums."""
-    energy = k_energy(x)
-    index = (offset + np.arange(len(energy))) // SUB_BLOCK
-    keep = index < len(sub_blocks)
-    sub_blocks += np.bincount(index[keep], weights=energy[keep], minlength=len(sub_blocks))[: len(sub_blocks)]
+    first, lead = divmod(offset, SUB_BLOCK)
+    energy = np.concatenate((np.zeros(lead), k_energy(x)))
+    n = -(-len(energy) // SUB_BLOCK)
+    sums = np.pad(energy, (0, n * SUB_BLOCK - len(energy))).reshape(n, SUB_BLOCK).sum(axis=1)
+    end = min(first + n, len(sub_blocks))
+    sub_blocks[first:end] += sums[: end - first]
 
 
 def integrated(sub_blocks: np.ndarray) -> float:
