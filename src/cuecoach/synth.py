@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
@@ -78,6 +79,7 @@ class SpeechCache:
 
 _engine: Any = None
 _engine_settings: VoiceSettings | None = None
+_finished = threading.Event()  # set by the driver when an utterance is done
 
 
 def _start_engine(settings: VoiceSettings) -> Any:
@@ -98,6 +100,7 @@ def _start_engine(settings: VoiceSettings) -> Any:
     if settings.voice:
         engine.setProperty("voice", pick_voice(engine, settings.voice))
     engine.setProperty("rate", settings.rate)
+    engine.connect("finished-utterance", lambda **_: _finished.set())
     _engine, _engine_settings = engine, settings
     return engine
 
@@ -150,20 +153,38 @@ def _brief_espeak_loop() -> Iterator[None]:
 
 
 def _speak_to_file(engine: Any, text: str, path: Path) -> bytes:
-    # The espeak driver prints "Audio saved to …" when the file is done, which can be after
-    # runAndWait() returns: stdout stays redirected until the file is complete.
-    with contextlib.redirect_stdout(io.StringIO()), _brief_espeak_loop():
-        engine.save_to_file(text, str(path))
-        engine.runAndWait()
-        deadline = time.monotonic() + 10
-        last = -1
-        while time.monotonic() < deadline:  # runAndWait() can return before a long clip's file is complete
-            data = path.read_bytes() if path.exists() else b""
-            if _complete_wav(data) or (len(data) > 44 and len(data) == last):
-                return data
-            last = len(data)
-            time.sleep(0.002)
+    """One save and one runAndWait() for one clip, then wait until the file is whole and the
+    driver has said the utterance is finished: its callback resets the driver's state after
+    writing the file, and the next clip must not start before that (else espeak drops it).
+    A clip that never arrives is asked for again, twice."""
+    for _ in range(3):
+        _finished.clear()
+        path.unlink(missing_ok=True)
+        # The espeak driver prints "Audio saved to …" when the file is done, which can be after
+        # runAndWait() returns: stdout stays redirected until the clip is complete.
+        with contextlib.redirect_stdout(io.StringIO()), _brief_espeak_loop():
+            engine.save_to_file(text, str(path))
+            engine.runAndWait()
+            data = _wait_for_clip(path)
+        if data is not None:
+            return data
     raise BuildError(f"the speech engine wrote no audio for: {text!r}")
+
+
+def _wait_for_clip(path: Path, timeout: float = 5.0) -> bytes | None:
+    deadline = time.monotonic() + timeout
+    last, whole_since = -1, None
+    while time.monotonic() < deadline:
+        data = path.read_bytes() if path.exists() else b""
+        if _complete_wav(data) or (len(data) > 44 and len(data) == last):
+            whole_since = whole_since or time.monotonic()
+            # a driver that never reports "finished" is trusted half a second after its file is whole
+            if _finished.is_set() or time.monotonic() - whole_since > 0.5:
+                time.sleep(0.002)  # the driver's callback returns right after it reports
+                return data
+        last = len(data)
+        time.sleep(0.002)
+    return None
 
 
 def _complete_wav(data: bytes) -> bool:
