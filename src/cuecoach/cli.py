@@ -173,7 +173,7 @@ def verify(
         _fail(exc)
     failed = 0
     with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for report in pool.map(lambda r: verify_day(project.output, project.sounds, r), ids):
+        for report in pool.map(lambda r: verify_day(project, r), ids):
             print(report.line())
             failed += not report.ok
     err.print(f"{len(ids) - failed} ok, {failed} with problems", markup=False)

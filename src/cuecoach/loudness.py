@@ -72,14 +72,10 @@ def k_energy(x: np.ndarray) -> np.ndarray:
     return weighted ** 2
 
 
-def add_energy(sub_blocks: np.ndarray, x: np.ndarray, offset: int) -> None:
-    """Add a piece's K-weighted energy, placed at frame `offset`, into 100 ms sub-block sums."""
-    first, lead = divmod(offset, SUB_BLOCK)
-    energy = np.concatenate((np.zeros(lead), k_energy(x)))
-    n = -(-len(energy) // SUB_BLOCK)
-    sums = np.pad(energy, (0, n * SUB_BLOCK - len(energy))).reshape(n, SUB_BLOCK).sum(axis=1)
-    end = min(first + n, len(sub_blocks))
-    sub_blocks[first:end] += sums[: end - first]
+def _binned(energy: np.ndarray, width: int) -> np.ndarray:
+    """Sums of `energy` over consecutive bins of `width` samples (the last one padded)."""
+    bins = -(-len(energy) // width)
+    return np.pad(energy, (0, bins * width - len(energy))).reshape(bins, width).sum(axis=1)
 
 
 def integrated(sub_blocks: np.ndarray) -> float:
@@ -98,9 +94,8 @@ def integrated(sub_blocks: np.ndarray) -> float:
 
 
 def loudness(x: np.ndarray) -> float:
-    sub_blocks = np.zeros(max(4, -(-(len(x) + RATE // 5) // SUB_BLOCK)))
-    add_energy(sub_blocks, x, 0)
-    return integrated(sub_blocks)
+    """Integrated loudness (LUFS) of one piece on its own."""
+    return integrated(_binned(k_energy(x), SUB_BLOCK))
 
 
 def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray:
@@ -163,9 +158,7 @@ def _energy(data: bytes) -> np.ndarray:
     """K-weighted energy of a piece in 10 ms bins (441 frames), its filter tail included."""
     digest = hashlib.blake2b(data, digest_size=16).digest()  # a key that does not keep the clip alive
     if digest not in _ENERGY_MEMO:
-        energy = k_energy(samples(data))
-        bins = -(-len(energy) // BIN)
-        _ENERGY_MEMO[digest] = np.pad(energy, (0, bins * BIN - len(energy))).reshape(bins, BIN).sum(axis=1)
+        _ENERGY_MEMO[digest] = _binned(k_energy(samples(data)), BIN)
     return _ENERGY_MEMO[digest]
 
 

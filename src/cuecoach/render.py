@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .audio import SAMPLE_WIDTH, frames
-from .compile import Script
+from .audio import FRAME_RATE, SAMPLE_WIDTH, frames
+from .compile import SOUNDS, Script
 from .errors import InputError, Where
 
 
@@ -27,14 +27,14 @@ def overruns(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) 
     for event in script.events:
         data = clips[event.text] if event.kind == "speech" else sounds[event.text]
         if len(data) // SAMPLE_WIDTH > frames(event.slot_ms):
-            found.append(Overrun(event.text, event.where, len(data) // SAMPLE_WIDTH * 1000 // 44_100, event.slot_ms))
+            found.append(Overrun(event.text, event.where, len(data) // SAMPLE_WIDTH * 1000 // FRAME_RATE, event.slot_ms))
     return found
 
 
 def overrun_error(script: Script, found: list[Overrun]) -> InputError:
     problems = []
     for item in found:
-        where = item.where or Where(f"sounds/{item.text}.wav" if item.text in ("start", "stop", "finish")
+        where = item.where or Where(f"sounds/{item.text}.wav" if item.text in SOUNDS
                                     else "routines/program.yaml")
         problems.append((where, f"'{item.text}' lasts {item.needed_ms / 1000:.2f} s but {script.routine} gives it "
                                 f"{item.slot_ms / 1000:.2f} s; shorten it, or raise the rate in program.yaml"))

@@ -15,7 +15,9 @@ import numpy as np
 
 from . import audio, system
 from .errors import CueError
+from .build import outputs
 from .export import read_json
+from .load import Project
 from .loudness import TARGET_LUFS, samples
 from .timeline import clock
 
@@ -136,9 +138,9 @@ def check_chapters(mp3: Path, timeline: dict, report: Report) -> None:
         report.facts.append(f"{len(titles)} chapters")
 
 
-def verify_day(output: Path, sounds: Path, routine: str) -> Report:
+def verify_day(project: Project, routine: str) -> Report:
     report = Report(routine)
-    mp3, json_path = output / f"{routine}.mp3", output / f"{routine}.json"
+    mp3, json_path = outputs(project, routine)
     timeline = read_json(json_path)
     if not mp3.is_file() or timeline is None:
         report.problems.append(f"not built (no {mp3.name} with its {json_path.name}); run cuecoach build {routine}")
@@ -146,7 +148,7 @@ def verify_day(output: Path, sounds: Path, routine: str) -> Report:
     try:
         pcm = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1",
                           "-ar", str(audio.FRAME_RATE), "-"], f"decoding {mp3.name}")
-        tones = {name: samples(audio.load_file(sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
+        tones = {name: samples(audio.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
         check_timing(samples(pcm), timeline, tones, report)
         report.facts.insert(0, clock(len(pcm) // 2 * 1000 // audio.FRAME_RATE))
         check_loudness(mp3, report)
