@@ -22,6 +22,7 @@ from typing import Callable
 
 from . import __version__, audio, loudness, system
 from .compile import SOUNDS, Script, compile_routine
+from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
@@ -113,12 +114,12 @@ def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes]
     settings = VoiceSettings(program.voice, program.rate)
     track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
     gear = ", ".join(script.equipment)
-    cover = project.routines / program.cover if program.cover else None
-    tags = Tags(title=routine.title, album=program.title, artist=program.artist, track=track,
+    cover = cover_path(project, program)
+    tags = Tags(title=routine.title, album=program.title, artist=program.author, track=track,
                 comment=f"Equipment: {gear}" if gear else "No equipment", genre=program.genre, year=program.year,
-                cover=str(cover.resolve()) if cover else None)
+                cover=str(cover.resolve()))
     # the image is part of the track: a new image makes a new key
-    hashed = {**sounds, "cover": cover.read_bytes()} if cover is not None else sounds
+    hashed = {**sounds, "cover": cover.read_bytes()}
     mp3, timeline = outputs(project, routine.id)
     key = build_key(script, settings, program.bitrate, tags, hashed)
     return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -23,10 +24,12 @@ from .timeline import clock, format_plan
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
-    add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+    no_args_is_help=True, pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: defaults shown, no <bool> placeholders beside flags
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
+WEEK = re.compile(r"^week\d+$")
 
 RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", help="Folder of routine YAML files [default: ./routines].")]
 SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
@@ -40,8 +43,13 @@ def _project(routines: Path | None = None, sounds: Path | None = None, output: P
 
 
 def _chosen(project: Project, named: list[str] | None, all_: bool, command: str) -> list[str]:
-    """The routines a command was given, then, with --all, every other one in the routines folder."""
-    refs = list(named or [])
+    """The routines a command was given, then, with --all, every other one in the routines folder.
+    A week (week2) stands for its days, unless a routine has that id."""
+    refs = []
+    for ref in named or []:
+        days = [r for r in routine_ids(project) if r.startswith(f"{ref}-")] \
+            if WEEK.match(ref) and not (project.routines / f"{ref}.yaml").is_file() else []
+        refs += days or [ref]
     if all_:
         refs += [r for r in routine_ids(project) if r not in refs]
     if not refs:
@@ -75,10 +83,11 @@ def main_options(
 
 @app.command()
 def build(
-    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="[ROUTINE]...",
-                                                             help="Routine ids (week1-day1) or paths to their YAML.")] = None,
+    routines_: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[ROUTINE]...", help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
@@ -105,7 +114,7 @@ def build(
                 for line in result.message.splitlines():
                     progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
                                            markup=False)
-            else:
+            elif result.status != "skipped" or verbose:
                 detail = (f"{clock(result.duration_ms)} long, {result.synthesized} lines synthesized, "
                           f"{result.seconds:.1f} s" if result.status == "built" else "current")
                 progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
@@ -193,6 +202,84 @@ def voices() -> None:
         _fail(exc)
     for voice_id, name, languages in found:
         print(f"{voice_id}\t{name}\t{languages}")
+
+
+SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default
+
+
+def _site(project: Project, folder: Path, base_url: str):  # type: ignore[no-untyped-def]
+    from .site import write_site
+
+    try:
+        return write_site(project, folder, base_url)
+    except CueError as exc:
+        if _debug:
+            raise
+        _fail(exc)
+
+
+def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
+    waiting = len(site.days) - len(site.built)
+    return (f"{len(site.built)} of {len(site.days)} days in the feed"
+            + (f" ({waiting} not built yet: cuecoach build --all)" if waiting else ""))
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 lets phones on this network in.")]
+    = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on (0: any free port).")]
+    = 8000,
+    routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
+) -> None:
+    """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
+    from .serve import make_server, public_host, terminal_qr
+
+    project = _project(routines, None, output, cache)
+    folder = project.output / SITE_FOLDER
+    try:
+        server = make_server(folder, host, port)
+    except OSError as exc:
+        err.print(f"error: cannot listen on {host}:{port}: {exc.strerror}; choose another with --port", markup=False)
+        raise typer.Exit(1) from None
+    with server:
+        url = f"http://{public_host(host)}:{server.server_address[1]}/"
+        site = _site(project, folder, url)
+        print(f"Open on your phone:  {url}", flush=True)
+        print(f"Podcast feed:        {site.feed_url}", flush=True)
+        print(terminal_qr(url), flush=True)
+        err.print(f"{_site_summary(site)}; serving {shown(folder)}; Ctrl-C stops", markup=False)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+    err.print("stopped", markup=False)
+
+
+def _base_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise typer.BadParameter(f"{value!r} is not a web address; give where the site will be, "
+                                 "like https://example.org/back/")
+    return value if value.endswith("/") else value + "/"
+
+
+@app.command()
+def publish(
+    base_url: Annotated[str, typer.Option("--base-url", callback=_base_url, show_default=False,
+                                          help="The address the site will have, like https://example.org/back/.")],
+    to: Annotated[Optional[Path], typer.Option("--to", help="Folder to write the site to "
+                                                            "[default: OUTPUT/site].")] = None,
+    routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
+) -> None:
+    """Write the site (web player, podcast feed, tracks, cover, chapters, transcripts) as static files."""
+    project = _project(routines, None, output, cache)
+    folder = to or project.output / SITE_FOLDER
+    site = _site(project, folder, base_url)
+    print(f"Feed: {site.feed_url}")
+    err.print(f"{_site_summary(site)}; copy {shown(folder)} to {base_url}", markup=False)
 
 
 def main() -> None:

@@ -111,6 +111,7 @@ class Program:
     year: int | None = None
     genre: str = "Fitness"
     cover: str | None = None  # an image, relative to the routines folder
+    author: str = "cuecoach"  # who made the series: the MP3s' artist and the podcast's author
 
 
 @dataclass(frozen=True)
@@ -290,7 +291,7 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
 
 # --- program.yaml ------------------------------------------------------------------------
 
-PROGRAM_KEYS = ("title", "artist", "year", "genre", "cover", "voice", "rate", "bitrate", "equipment", "gaps",
+PROGRAM_KEYS = ("title", "author", "artist", "year", "genre", "cover", "voice", "rate", "bitrate", "equipment", "gaps",
                 "phrases")
 GAP_KEYS = ("get_ready", "switch_sides", "transition", "rest")
 BITRATE = re.compile(r"^(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k$")
@@ -328,6 +329,7 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
     fields = _read_fields(top, {
         "title": lambda n: _text(n, "'title'", problems),
         "artist": lambda n: _text(n, "'artist'", problems),
+        "author": lambda n: _text(n, "'author'", problems),
         "voice": lambda n: None if n.value in (None, "") else _text(n, "'voice'", problems),
         "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True, example=160),
         "bitrate": lambda n: _text(n, "'bitrate'", problems),
@@ -388,6 +390,7 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         rate=fields.get("rate") or 160, bitrate=fields.get("bitrate") or "64k", equipment=equipment,
         gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
         year=fields.get("year"), genre=fields.get("genre") or "Fitness", cover=fields.get("cover"),
+        author=fields.get("author") or fields.get("artist") or "cuecoach",
         where={key: node.where for key, (_, node) in top.items()}
         | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
         | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},

@@ -1,0 +1,82 @@
+"""The series' cover: `cover:` from program.yaml, or a square image made from the series' title.
+
+Podcast directories want a square image of at least 1400 x 1400 pixels; the same image goes
+into every MP3 (APIC), the feed and the web player. A made cover is kept in the cache, named
+by a hash of what it shows, so it is drawn once and a new title makes a new image.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import textwrap
+from pathlib import Path
+
+from . import system
+from .load import Project
+from .schema import Program
+
+SIDE = 1400  # pixels: the smallest square Apple Podcasts and Spotify accept
+MARGIN = 120
+BACKGROUND = (24, 61, 78)  # deep teal: white text on it reads well at thumbnail size
+ACCENT = (242, 166, 90)
+INK = (255, 255, 255)
+MUTED = (190, 214, 222)
+FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+              "/System/Library/Fonts/Supplemental/Arial Bold.ttf", "arialbd.ttf")
+DRAWING = "1"  # bump when the drawing changes, so a cached cover is redrawn
+
+
+def cover_path(project: Project, program: Program) -> Path:
+    """The cover image to use: the one program.yaml names, or the made one (drawn now if needed)."""
+    if program.cover:
+        return project.routines / program.cover
+    key = hashlib.sha256(f"{DRAWING}\0{program.title}\0{program.author}".encode()).hexdigest()[:16]
+    target = project.cache / "covers" / f"cover-{key}.jpg"
+    if not target.is_file():
+        system.write_atomic(target, make_cover(program.title, program.author))
+    return target
+
+
+def _font(size: int):  # type: ignore[no-untyped-def]
+    from PIL import ImageFont
+
+    for name in FONT_FILES:
+        try:
+            return ImageFont.truetype(name, size)
+        except OSError:
+            continue
+    return ImageFont.load_default(size)  # Pillow's own font: any machine can draw a cover
+
+
+def _title_lines(draw, title: str, width: int):  # type: ignore[no-untyped-def]
+    """The largest type at which the title fits in at most four lines."""
+    for size in range(150, 40, -10):
+        font = _font(size)
+        per_line = max(4, int(width / (size * 0.58)))
+        lines = textwrap.wrap(title, per_line) or [title]
+        if len(lines) <= 4 and all(draw.textlength(line, font=font) <= width for line in lines):
+            return font, size, lines
+    return _font(40), 40, textwrap.wrap(title, 40)[:6]
+
+
+def make_cover(title: str, author: str) -> bytes:
+    """A JPEG: the title in large white type over a dark field, an accent bar, the author below."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (SIDE, SIDE), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    width = SIDE - 2 * MARGIN
+    draw.rectangle((MARGIN, MARGIN, MARGIN + 220, MARGIN + 24), fill=ACCENT)
+    font, size, lines = _title_lines(draw, title, width)
+    leading = int(size * 1.18)
+    top = (SIDE - leading * len(lines)) // 2 - 40
+    for number, line in enumerate(lines):
+        draw.text((MARGIN, top + number * leading), line, font=font, fill=INK)
+    small = _font(64)
+    draw.text((MARGIN, SIDE - MARGIN - 64), author, font=small, fill=MUTED)
+    # a quiet motif: a rising arc, like a spine straightening
+    draw.arc((SIDE - MARGIN - 300, MARGIN - 40, SIDE - MARGIN + 100, MARGIN + 360), 180, 300, fill=ACCENT, width=18)
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=88, optimize=True)
+    return out.getvalue()

@@ -1,0 +1,220 @@
+"""The site: what a phone needs to play the series, made from what `build` left in the output folder.
+
+    feed.xml                 the podcast feed (absolute URLs under the base URL)
+    index.html, player.*     the web player (package data: plain HTML, CSS and JS), sw.js, manifest
+    site.json                the series for the player: every day, built or not, in order
+    cover.jpg                the series' cover
+    audio/<day>.mp3          the tracks (hard links to output/<day>.mp3 where possible)
+    chapters/<day>.json      Podcasting 2.0 JSON chapters
+    transcripts/<day>.vtt    WebVTT, one cue per spoken line
+    days/<day>.json          the player's timeline of a day: lines, blocks, chapters
+
+All links inside the site are relative, so the same files work at any address; only the feed
+needs the base URL. Days that are not built yet are listed by the page but left out of the feed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urljoin
+
+from . import system
+from .compile import compile_routine
+from .cover import cover_path
+from .export import read_json, write_text_if_changed
+from .feed import Episode, Show, feed_xml
+from .load import Project, load_day, load_series_or_raise, routine_ids
+from .schema import Program
+from .timeline import Timeline, read_timeline
+
+STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
+DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
+GUID_PREFIX = "cuecoach"
+
+
+@dataclass(frozen=True)
+class Day:
+    """One day as the site shows it: from its routine, and from its built timeline when there is one."""
+
+    id: str
+    title: str
+    week: int
+    day: int
+    focus: str
+    equipment: tuple[str, ...]
+    exercises: tuple[str, ...]
+    duration_ms: int
+    mp3: Path | None
+    timeline: Timeline | None
+
+
+@dataclass(frozen=True)
+class Site:
+    folder: Path
+    days: tuple[Day, ...]
+    feed_url: str
+    page_url: str
+
+    @property
+    def built(self) -> list[Day]:
+        return [day for day in self.days if day.mp3 is not None]
+
+
+def _bare(item: str) -> str:
+    """'a foam roller' -> 'foam roller': equipment as a list shows it."""
+    for article in ("a ", "an ", "the "):
+        if item.lower().startswith(article):
+            return item[len(article):]
+    return item
+
+
+def collect_days(project: Project) -> tuple[Program, list[Day]]:
+    """Every day of the series in order; compiling is pure and quick, so unbuilt days are listed too."""
+    series = load_series_or_raise(project)
+    days = []
+    for routine_id in routine_ids(project):
+        routine = load_day(project, series, routine_id)
+        script = compile_routine(routine, series.program)
+        mp3, data = project.output / f"{routine_id}.mp3", read_json(project.output / f"{routine_id}.json")
+        timeline = read_timeline(data) if data is not None and mp3.is_file() else None
+        exercises = tuple(dict.fromkeys(step.exercise.name for step in routine.steps))
+        days.append(Day(routine_id, routine.title, routine.week, routine.day,
+                        routine.intro.text if routine.intro else "", tuple(_bare(e) for e in script.equipment),
+                        exercises, timeline.duration_ms if timeline else script.duration_ms,
+                        mp3 if timeline else None, timeline))
+    return series.program, days
+
+
+def minutes(ms: int) -> str:
+    return f"{max(1, round(ms / 60_000))} min"
+
+
+def description(day: Day) -> str:
+    """The episode's notes: focus, length, equipment, and the exercises in order."""
+    gear = ", ".join(day.equipment) or "nothing"
+    parts = [day.focus] if day.focus else []
+    parts += [f"{minutes(day.duration_ms)}. Equipment: {gear}.",
+              "Exercises: " + "; ".join(f"{n}. {name}" for n, name in enumerate(day.exercises, 1)) + ".",
+              "Stop if you feel sharp pain."]
+    return "\n".join(parts)
+
+
+def chapters_json(timeline: Timeline) -> dict:
+    """Podcasting 2.0 JSON chapters (version 1.2.0): start times in seconds."""
+    return {"version": "1.2.0",
+            "chapters": [{"startTime": c.start_ms / 1000, "endTime": c.end_ms / 1000, "title": c.title}
+                         for c in timeline.chapters]}
+
+
+def _vtt_time(ms: int) -> str:
+    hours, rest = divmod(ms, 3_600_000)
+    minutes_, rest = divmod(rest, 60_000)
+    return f"{hours:02d}:{minutes_:02d}:{rest // 1000:02d}.{rest % 1000:03d}"
+
+
+def webvtt(timeline: Timeline) -> str:
+    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends)."""
+    cues = ["WEBVTT", ""]
+    for number, line in enumerate(timeline.lines, 1):
+        text = line.text.replace("-->", "->").replace("\n", " ")
+        cues += [str(number), f"{_vtt_time(line.at_ms)} --> {_vtt_time(max(line.end_ms, line.at_ms + 1))}", text, ""]
+    return "\n".join(cues)
+
+
+def player_day(timeline: Timeline) -> dict:
+    """What the day's page draws and follows: chapters, timed blocks (with sides) and spoken lines."""
+    return {
+        "id": timeline.routine, "title": timeline.title, "duration_ms": timeline.duration_ms,
+        "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in timeline.chapters],
+        "blocks": [{"name": b.title, "side": b.side, "start_ms": b.start_ms, "end_ms": b.end_ms}
+                   for b in timeline.blocks],
+        "lines": [{"at_ms": line.at_ms, "end_ms": line.end_ms, "text": line.text} for line in timeline.lines],
+    }
+
+
+def site_json(program: Program, days: list[Day], cover_name: str) -> dict:
+    return {
+        "title": program.title, "author": program.author, "cover": cover_name, "feed": "feed.xml",
+        "days": [{"id": d.id, "title": d.title, "week": d.week, "day": d.day, "focus": d.focus,
+                  "duration_ms": d.duration_ms, "equipment": list(d.equipment), "exercises": list(d.exercises),
+                  "audio": f"audio/{d.id}.mp3" if d.mp3 else None,
+                  "bytes": d.mp3.stat().st_size if d.mp3 else None} for d in days],
+    }
+
+
+def place(source: Path, target: Path) -> None:
+    """Put a copy of a (large) file at `target`: a hard link when the file system allows, else a copy.
+    A target that already holds the same bytes is left alone."""
+    if target.exists():
+        if os.path.samefile(source, target):
+            return
+        here, there = source.stat(), target.stat()
+        if here.st_size == there.st_size and there.st_mtime >= here.st_mtime:
+            return
+    with system.atomic_path(target) as temp:
+        temp.unlink()
+        try:
+            os.link(source, temp)
+        except OSError:  # another file system, or one without links
+            shutil.copyfile(source, temp)
+
+
+def _write(target: Path, data: str | bytes) -> None:
+    if isinstance(data, str):
+        write_text_if_changed(target, data)
+    elif not target.is_file() or target.read_bytes() != data:
+        system.write_atomic(target, data)
+
+
+def _json(data: dict) -> str:
+    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+
+
+def write_site(project: Project, folder: Path, base_url: str) -> Site:
+    """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    program, days = collect_days(project)
+    cover = cover_path(project, program)
+    cover_name = "cover" + (".png" if cover.suffix.lower() == ".png" else ".jpg")
+    folder.mkdir(parents=True, exist_ok=True)
+    place(cover, folder / cover_name)
+    for name in STATIC:
+        _write(folder / name, resources.files("cuecoach").joinpath("web", name).read_bytes())
+    keep: set[Path] = set()
+    episodes = []
+    for day in days:
+        if day.mp3 is None or day.timeline is None:
+            continue
+        files = {f"audio/{day.id}.mp3": None, f"chapters/{day.id}.json": _json(chapters_json(day.timeline)),
+                 f"transcripts/{day.id}.vtt": webvtt(day.timeline), f"days/{day.id}.json": _json(player_day(day.timeline))}
+        for relative, text in files.items():
+            keep.add(folder / relative)
+            if text is None:
+                place(day.mp3, folder / relative)
+            else:
+                _write(folder / relative, text)
+        episodes.append(Episode(
+            guid=f"{GUID_PREFIX}:{program.title}:{day.id}", title=day.title, season=day.week, number=day.day,
+            description=description(day), audio_url=urljoin(base, f"audio/{day.id}.mp3"),
+            audio_bytes=(folder / f"audio/{day.id}.mp3").stat().st_size, duration_ms=day.duration_ms,
+            chapters_url=urljoin(base, f"chapters/{day.id}.json"),
+            transcript_url=urljoin(base, f"transcripts/{day.id}.vtt"), link=urljoin(base, f"#{day.id}")))
+    for sub in DAY_FOLDERS:  # days removed or no longer built leave no files behind
+        for stale in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
+            if stale.is_file() and stale not in keep:
+                stale.unlink()
+    _write(folder / "site.json", _json(site_json(program, days, cover_name)))
+    show = Show(title=program.title, author=program.author,
+                description=f"{program.title}: a follow-along program, one guided session a day, "
+                            f"{len(days)} days. Press play, put the phone down, and follow the voice.",
+                link=base, feed_url=urljoin(base, "feed.xml"), cover_url=urljoin(base, cover_name), year=program.year,
+                updated=datetime.fromtimestamp(max((d.mp3.stat().st_mtime for d in days if d.mp3), default=0),
+                                               timezone.utc))
+    _write(folder / "feed.xml", feed_xml(show, episodes))
+    return Site(folder, tuple(days), urljoin(base, "feed.xml"), base)

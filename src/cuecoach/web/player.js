@@ -1,0 +1,324 @@
+// cuecoach's web player: the series page and one page per day (#week1-day1), from site.json.
+// Plain JavaScript, no library: it runs as shipped, offline, on any phone browser.
+"use strict";
+(() => {
+  const app = document.getElementById("app");
+  const SAVE_EVERY_MS = 2000;      // how often the playback position is written down
+  const RESUME_MIN_S = 5;          // a position this close to either end is not worth resuming
+  const PLAYED_SHARE = 0.95;       // a day heard this far is marked played
+  const RESTART_CHAPTER_S = 3;     // "previous" within this much of a chapter's start goes to the one before
+  const DAYS_CACHE = "cuecoach-days-v1";
+  const storeKey = "cuecoach:" + new URL(".", location.href).pathname + ":";
+  let site = null;
+  let leave = () => {};            // undoes what the current page set up
+
+  // --- small helpers ------------------------------------------------------------------------
+  function recall(key, fallback) {
+    try {
+      const value = localStorage.getItem(storeKey + key);
+      return value === null ? fallback : JSON.parse(value);
+    } catch (error) { return fallback; }
+  }
+  function remember(key, value) {
+    try { localStorage.setItem(storeKey + key, JSON.stringify(value)); } catch (error) { /* private mode */ }
+  }
+  const playedDays = () => new Set(recall("played", []));
+  function markPlayed(id) {
+    const played = playedDays();
+    if (!played.has(id)) { played.add(id); remember("played", [...played]); }
+  }
+  function clock(seconds) {
+    const s = Math.max(0, Math.floor(seconds));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+  const minutes = (ms) => `${Math.max(1, Math.round(ms / 60000))} min`;
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(attrs || {})) {
+      if (key === "class") node.className = value;
+      else if (key.startsWith("on")) node.addEventListener(key.slice(2), value);
+      else if (value !== null && value !== undefined && value !== false) node.setAttribute(key, value === true ? "" : value);
+    }
+    for (const child of children.flat()) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+  async function getJSON(url) {
+    const response = await fetch(url, { cache: "no-cache" });
+    if (!response.ok) throw new Error(`${url}: ${response.status}`);
+    return response.json();
+  }
+  const dayName = (day) => day.title || day.id;
+  const gear = (day) => (day.equipment.length ? day.equipment.join(", ") : "no equipment");
+  function nextDay() {
+    const played = playedDays();
+    return site.days.find((d) => d.audio && !played.has(d.id)) || null;
+  }
+
+  // --- the series page ----------------------------------------------------------------------
+  function seriesPage() {
+    document.title = site.title;
+    const played = playedDays();
+    const next = nextDay();
+    const weeks = new Map();
+    for (const day of site.days) {
+      if (!weeks.has(day.week)) weeks.set(day.week, []);
+      weeks.get(day.week).push(day);
+    }
+    const feedUrl = new URL(site.feed, location.href).href;
+    const heardCount = site.days.filter((d) => played.has(d.id)).length;
+    app.replaceChildren(
+      el("header", { class: "series" },
+        el("img", { class: "cover", src: site.cover, alt: "", width: "88", height: "88" }),
+        el("div", {},
+          el("h1", {}, site.title),
+          el("p", { class: "author" }, site.author),
+          el("p", { class: "progress" }, `${heardCount} of ${site.days.length} days played`))),
+      next ? el("a", { class: "next-up", href: `#${next.id}` },
+        el("span", { class: "label" }, heardCount ? "Next up" : "Start here"),
+        el("span", { class: "name" }, dayName(next)),
+        el("span", { class: "meta" }, `${minutes(next.duration_ms)} · ${gear(next)}`)) : null,
+      [...weeks].map(([week, days]) => el("section", { class: "week" },
+        el("h2", {}, week ? `Week ${week}` : "Other days"),
+        el("ol", { class: "days" }, days.map((day) => el("li", {},
+          el("a", {
+            class: ["day", played.has(day.id) ? "played" : "", next && next.id === day.id ? "next" : "",
+                    day.audio ? "" : "unbuilt"].join(" ").trim(),
+            href: `#${day.id}`, "data-id": day.id,
+          },
+          el("span", { class: "title" }, week && day.day ? `Day ${day.day}` : dayName(day)),
+          el("span", { class: "meta" }, `${minutes(day.duration_ms)} · ${gear(day)}`),
+          el("span", { class: "mark", "aria-label": played.has(day.id) ? "played" : null },
+            played.has(day.id) ? "✓" : next && next.id === day.id ? "Next" : day.audio ? "" : "not built"))))))),
+      el("footer", {},
+        el("h2", {}, "Subscribe in a podcast app"),
+        el("p", {}, "Add this feed by its address (in Apple Podcasts: Library, then Follow a Show by URL):"),
+        el("p", { class: "feed" }, el("a", { href: site.feed, id: "feed-url" }, feedUrl)),
+        el("button", { class: "copy", type: "button", onclick: (event) => {
+          navigator.clipboard.writeText(feedUrl).then(() => { event.target.textContent = "Copied"; }, () => {});
+        } }, "Copy the feed's address")));
+    window.scrollTo(0, recall("scroll", 0));
+    const onScroll = () => remember("scroll", window.scrollY);
+    window.addEventListener("scroll", onScroll, { passive: true });
+    return () => window.removeEventListener("scroll", onScroll);
+  }
+
+  // --- a day's page -------------------------------------------------------------------------
+  function dayPage(day) {
+    document.title = `${dayName(day)} · ${site.title}`;
+    const header = el("header", { class: "day-head" },
+      el("a", { class: "back", href: "#" }, "‹ All days"),
+      el("h1", {}, dayName(day)),
+      el("p", { class: "meta" }, `${minutes(day.duration_ms)} · ${gear(day)}`),
+      day.focus ? el("p", { class: "focus" }, day.focus) : null);
+    if (!day.audio) {
+      app.replaceChildren(header, el("p", { class: "notice" },
+        `This day is not built yet. Run “cuecoach build ${day.id}”, then reload this page.`));
+      return () => {};
+    }
+    app.replaceChildren(header, el("p", { class: "loading" }, "Loading…"));
+    let alive = true;
+    let undo = () => {};
+    getJSON(`days/${day.id}.json`).then((data) => { if (alive) undo = playerFor(day, data, header); })
+      .catch((error) => {
+        if (alive) app.replaceChildren(header, el("p", { class: "notice" }, `Could not load this day (${error.message}).`));
+      });
+    return () => { alive = false; undo(); };
+  }
+
+  function playerFor(day, data, header) {
+    const durationS = data.duration_ms / 1000;
+    const audio = el("audio", { id: "audio", controls: true, preload: "metadata", src: day.audio });
+    const chapterOf = (t) => {
+      let found = 0;
+      data.chapters.forEach((c, i) => { if (c.start_ms / 1000 <= t + 0.05) found = i; });
+      return found;
+    };
+    const nowChapter = el("p", { class: "now-chapter", id: "now-chapter" }, data.chapters[0] ? data.chapters[0].title : "");
+    const nowLine = el("p", { class: "now-line", id: "now-line", "aria-live": "polite" }, "Press play");
+    const nowStatus = el("p", { class: "now-status", id: "now-status" }, "");
+    const playhead = el("div", { class: "playhead" });
+    const bar = el("div", { class: "timeline", id: "timeline", role: "slider", "aria-label": "Position in the session",
+                            "aria-valuemin": "0", "aria-valuemax": String(Math.round(durationS)), tabindex: "0" },
+      data.blocks.map((b) => el("div", {
+        class: `block${b.side ? " side-" + (["1", "2"].includes(String(b.side)) ? b.side : "x") : ""}`,
+        style: `left:${(100 * b.start_ms) / data.duration_ms}%;width:${(100 * (b.end_ms - b.start_ms)) / data.duration_ms}%`,
+        title: b.name + (b.side ? ` (side ${b.side})` : ""),
+      })),
+      data.chapters.slice(1).map((c) => el("div", { class: "tick", style: `left:${(100 * c.start_ms) / data.duration_ms}%` })),
+      playhead);
+    const elapsed = el("span", { id: "elapsed" }, "0:00");
+    const remaining = el("span", { id: "remaining" }, `-${clock(durationS)}`);
+    const playButton = el("button", { class: "play", type: "button", id: "play", "aria-label": "Play" }, "▶");
+    const previous = el("button", { class: "skip", type: "button", id: "previous", "aria-label": "Previous exercise" }, "⏮");
+    const next = el("button", { class: "skip", type: "button", id: "next", "aria-label": "Next exercise" }, "⏭");
+    const offline = el("p", { class: "offline", id: "offline-status" }, "");
+    const chapterButtons = data.chapters.map((c, i) => el("li", {},
+      el("button", { class: "chapter", type: "button", "data-index": String(i), "data-start": String(c.start_ms / 1000),
+                     onclick: () => jump(c.start_ms / 1000, true) },
+        el("span", { class: "at" }, clock(c.start_ms / 1000)),
+        el("span", { class: "name" }, c.title))));
+    app.replaceChildren(header,
+      el("section", { class: "now" }, nowChapter, nowLine, nowStatus),
+      bar, el("div", { class: "times" }, elapsed, remaining),
+      el("div", { class: "transport" }, previous, playButton, next),
+      audio, offline,
+      el("h2", {}, "Exercises"),
+      el("ol", { class: "chapters" }, chapterButtons));
+
+    function jump(seconds, play) {
+      audio.currentTime = Math.min(Math.max(0, seconds), Math.max(0, (audio.duration || durationS) - 0.1));
+      if (play && audio.paused) audio.play().catch(() => {});
+      show();
+    }
+    function step(direction) {
+      const t = audio.currentTime;
+      let index = chapterOf(t);
+      if (direction < 0 && t - data.chapters[index].start_ms / 1000 < RESTART_CHAPTER_S) index -= 1;
+      if (direction > 0) index += 1;
+      if (index >= 0 && index < data.chapters.length) jump(data.chapters[index].start_ms / 1000, false);
+    }
+    previous.addEventListener("click", () => step(-1));
+    next.addEventListener("click", () => step(1));
+    playButton.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
+    bar.addEventListener("click", (event) => {
+      const box = bar.getBoundingClientRect();
+      jump(((event.clientX - box.left) / box.width) * (audio.duration || durationS), false);
+    });
+
+    let shownChapter = -1;
+    let lastSaved = 0;
+    function show() {
+      const t = audio.currentTime;
+      const ms = t * 1000;
+      playhead.style.left = `${Math.min(100, (100 * ms) / data.duration_ms)}%`;
+      bar.setAttribute("aria-valuenow", String(Math.round(t)));
+      elapsed.textContent = clock(t);
+      remaining.textContent = `-${clock((audio.duration || durationS) - t)}`;
+      const chapter = chapterOf(t);
+      if (chapter !== shownChapter) {
+        shownChapter = chapter;
+        nowChapter.textContent = data.chapters[chapter] ? data.chapters[chapter].title : "";
+        chapterButtons.forEach((li, i) => li.firstChild.classList.toggle("current", i === chapter));
+      }
+      let line = null;
+      for (const l of data.lines) { if (l.at_ms <= ms + 50) line = l; else break; }
+      if (line) {
+        nowLine.textContent = line.text;
+        nowLine.classList.toggle("past", ms > line.end_ms);
+      } else if (t > 0) {
+        nowLine.textContent = "…";
+      }
+      const block = data.blocks.find((b) => b.start_ms <= ms && ms < b.end_ms);
+      nowStatus.textContent = block
+        ? `${block.side ? `Side ${block.side} · ` : ""}${Math.ceil((block.end_ms - ms) / 1000)} s left`
+        : "";
+      if (t - lastSaved > SAVE_EVERY_MS / 1000 || t < lastSaved) { lastSaved = t; savePosition(); }
+      if (audio.duration && t >= audio.duration * PLAYED_SHARE) markPlayed(day.id);
+    }
+    function savePosition() {
+      const positions = recall("positions", {});
+      positions[day.id] = audio.currentTime;
+      remember("positions", positions);
+    }
+    let frame = 0;
+    const animate = () => { show(); frame = requestAnimationFrame(animate); };
+    audio.addEventListener("play", () => { playButton.textContent = "❚❚"; playButton.setAttribute("aria-label", "Pause");
+                                           cancelAnimationFrame(frame); frame = requestAnimationFrame(animate); });
+    audio.addEventListener("pause", () => { playButton.textContent = "▶"; playButton.setAttribute("aria-label", "Play");
+                                            cancelAnimationFrame(frame); savePosition(); show(); });
+    audio.addEventListener("timeupdate", show);
+    audio.addEventListener("seeked", () => { show(); positionState(); });
+    audio.addEventListener("ended", () => {
+      markPlayed(day.id);
+      const positions = recall("positions", {});
+      delete positions[day.id];
+      remember("positions", positions);
+    });
+    audio.addEventListener("loadedmetadata", () => {
+      const saved = recall("positions", {})[day.id];
+      if (saved > RESUME_MIN_S && saved < audio.duration - RESUME_MIN_S) {
+        audio.currentTime = saved;
+        nowLine.textContent = `Resuming at ${clock(saved)}`;
+      }
+      positionState();
+      show();
+    }, { once: true });
+
+    // lock screen: the day and the cover; previous/next move between exercises
+    function positionState() {
+      if ("mediaSession" in navigator && navigator.mediaSession.setPositionState && audio.duration) {
+        try {
+          navigator.mediaSession.setPositionState({ duration: audio.duration, playbackRate: audio.playbackRate,
+                                                    position: Math.min(audio.currentTime, audio.duration) });
+        } catch (error) { /* an old browser */ }
+      }
+    }
+    if ("mediaSession" in navigator) {
+      const cover = new URL(site.cover, location.href).href;
+      navigator.mediaSession.metadata = new MediaMetadata({
+        title: dayName(day), artist: site.author, album: site.title,
+        artwork: [{ src: cover, sizes: "1400x1400", type: site.cover.endsWith(".png") ? "image/png" : "image/jpeg" }],
+      });
+      const handlers = {
+        play: () => audio.play(), pause: () => audio.pause(),
+        previoustrack: () => step(-1), nexttrack: () => step(1),
+        seekbackward: (d) => jump(audio.currentTime - (d.seekOffset || 10), false),
+        seekforward: (d) => jump(audio.currentTime + (d.seekOffset || 10), false),
+        seekto: (d) => jump(d.seekTime, false),
+      };
+      for (const [action, handler] of Object.entries(handlers)) {
+        try { navigator.mediaSession.setActionHandler(action, handler); } catch (error) { /* not offered */ }
+      }
+    }
+    keepOffline(day, offline);
+    return () => { cancelAnimationFrame(frame); if (!audio.paused) audio.pause(); savePosition(); audio.removeAttribute("src"); audio.load(); };
+  }
+
+  // a day opened once is saved, with its track, for use away from the network
+  async function keepOffline(day, status) {
+    if (!("caches" in window) || !window.isSecureContext) {
+      status.textContent = "Offline use needs HTTPS (or this computer): subscribe to the feed to download days.";
+      return;
+    }
+    try {
+      const cache = await caches.open(DAYS_CACHE);
+      const wanted = [day.audio, `days/${day.id}.json`, site.cover, "site.json"];
+      const missing = [];
+      for (const url of wanted) { if (!(await cache.match(url))) missing.push(url); }
+      if (missing.length) {
+        status.textContent = "Saving this day for offline use…";
+        await cache.addAll(missing);
+      }
+      status.textContent = "✓ Saved on this phone: plays without a connection";
+      status.classList.add("saved");
+    } catch (error) {
+      status.textContent = "Could not save this day for offline use.";
+    }
+  }
+
+  // --- start --------------------------------------------------------------------------------
+  function route() {
+    leave();
+    const id = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
+    const day = site.days.find((d) => d.id === id);
+    leave = day ? dayPage(day) : seriesPage();
+    if (day) window.scrollTo(0, 0);
+  }
+
+  async function start() {
+    try {
+      site = await getJSON("site.json");
+    } catch (error) {
+      app.replaceChildren(el("p", { class: "notice" }, `Could not load the series (${error.message}).`));
+      return;
+    }
+    window.addEventListener("hashchange", route);
+    route();
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register("sw.js").catch(() => {});
+    }
+  }
+  start();
+})();
