@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -57,3 +60,65 @@ def _release_speech_engine():
 
     synth._engine = None
     gc.collect()
+
+
+@pytest.fixture(scope="session")
+def built_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A series of three short days in two weeks, built once with the real engine: its project folder."""
+    folder = tmp_path_factory.mktemp("series") / "project"
+    shutil.copytree(DATA / "series", folder)
+    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    run_cli("build", "--all", cwd=folder)
+    return folder
+
+
+class Served:
+    """A running `cuecoach serve`: its URL, its process, and what it printed."""
+
+    def __init__(self, process: subprocess.Popen[str], url: str, feed: str, printed: list[str]) -> None:
+        self.process, self.url, self.feed, self.printed = process, url, feed, printed
+
+    def stop(self) -> tuple[int, str]:
+        """Ctrl-C, as a user would; returns the exit code and what went to stderr."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+        return self.process.returncode, self.process.stderr.read() if self.process.stderr else ""
+
+
+@contextmanager
+def serving(cwd: Path, *args: str) -> Iterator[Served]:
+    """Start `cuecoach serve` on 127.0.0.1 and a free port; stop it with Ctrl-C afterwards."""
+    process = subprocess.Popen([*CUECOACH, "serve", "--host", "127.0.0.1", "--port", "0", *args], cwd=cwd,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               env={**os.environ, "COLUMNS": "200"})
+    printed: list[str] = []
+    try:
+        while len(printed) < 2:
+            line = process.stdout.readline()  # type: ignore[union-attr]
+            if not line:
+                raise AssertionError(f"cuecoach serve stopped early:\n{''.join(printed)}{process.stderr.read()}")  # type: ignore[union-attr]
+            if line.strip():
+                printed.append(line.rstrip("\n"))
+        url, feed = (line.split()[-1] for line in printed[:2])
+        yield Served(process, url, feed, printed)
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for stream in (process.stdout, process.stderr):
+            if stream:
+                stream.close()
+
+
+@pytest.fixture(scope="session")
+def served_series(built_series: Path) -> Iterator[Served]:
+    with serving(built_series) as served:
+        yield served

@@ -44,6 +44,25 @@
     }
     return node;
   }
+  // icons as SVG paths: a phone without a symbol font still draws them
+  const ICONS = {
+    play: "M8 5v14l11-7z",
+    pause: "M6 5h4v14H6zM14 5h4v14h-4z",
+    previous: "M6 6h2v12H6zM9.5 12 18 18V6z",
+    next: "M16 6h2v12h-2zM6 18l8.5-6L6 6z",
+  };
+  function icon(name) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const path = document.createElementNS("http://www.w3.org/2000/svg", "path");
+    path.setAttribute("d", ICONS[name]);
+    svg.append(path);
+    return svg;
+  }
+  function render(...nodes) {
+    app.replaceChildren(...nodes.flat().filter((node) => node !== null && node !== undefined && node !== false));
+  }
   async function getJSON(url) {
     const response = await fetch(url, { cache: "no-cache" });
     if (!response.ok) throw new Error(`${url}: ${response.status}`);
@@ -68,7 +87,7 @@
     }
     const feedUrl = new URL(site.feed, location.href).href;
     const heardCount = site.days.filter((d) => played.has(d.id)).length;
-    app.replaceChildren(
+    render(
       el("header", { class: "series" },
         el("img", { class: "cover", src: site.cover, alt: "", width: "88", height: "88" }),
         el("div", {},
@@ -113,23 +132,25 @@
       el("p", { class: "meta" }, `${minutes(day.duration_ms)} · ${gear(day)}`),
       day.focus ? el("p", { class: "focus" }, day.focus) : null);
     if (!day.audio) {
-      app.replaceChildren(header, el("p", { class: "notice" },
+      render(header, el("p", { class: "notice" },
         `This day is not built yet. Run “cuecoach build ${day.id}”, then reload this page.`));
       return () => {};
     }
-    app.replaceChildren(header, el("p", { class: "loading" }, "Loading…"));
+    render(header, el("p", { class: "loading" }, "Loading…"));
     let alive = true;
     let undo = () => {};
     getJSON(`days/${day.id}.json`).then((data) => { if (alive) undo = playerFor(day, data, header); })
       .catch((error) => {
-        if (alive) app.replaceChildren(header, el("p", { class: "notice" }, `Could not load this day (${error.message}).`));
+        if (alive) render(header, el("p", { class: "notice" }, `Could not load this day (${error.message}).`));
       });
     return () => { alive = false; undo(); };
   }
 
   function playerFor(day, data, header) {
     const durationS = data.duration_ms / 1000;
-    const audio = el("audio", { id: "audio", controls: true, preload: "metadata", src: day.audio });
+    // crossorigin, even on the same origin: Chromium plays a range that a service worker cut from
+    // its cache only for a CORS-mode request
+    const audio = el("audio", { id: "audio", controls: true, preload: "metadata", crossorigin: "anonymous", src: day.audio });
     const chapterOf = (t) => {
       let found = 0;
       data.chapters.forEach((c, i) => { if (c.start_ms / 1000 <= t + 0.05) found = i; });
@@ -150,16 +171,17 @@
       playhead);
     const elapsed = el("span", { id: "elapsed" }, "0:00");
     const remaining = el("span", { id: "remaining" }, `-${clock(durationS)}`);
-    const playButton = el("button", { class: "play", type: "button", id: "play", "aria-label": "Play" }, "▶");
-    const previous = el("button", { class: "skip", type: "button", id: "previous", "aria-label": "Previous exercise" }, "⏮");
-    const next = el("button", { class: "skip", type: "button", id: "next", "aria-label": "Next exercise" }, "⏭");
+    const playButton = el("button", { class: "play", type: "button", id: "play", "aria-label": "Play" }, icon("play"));
+    const previous = el("button", { class: "skip", type: "button", id: "previous", "aria-label": "Previous exercise" },
+                        icon("previous"));
+    const next = el("button", { class: "skip", type: "button", id: "next", "aria-label": "Next exercise" }, icon("next"));
     const offline = el("p", { class: "offline", id: "offline-status" }, "");
     const chapterButtons = data.chapters.map((c, i) => el("li", {},
       el("button", { class: "chapter", type: "button", "data-index": String(i), "data-start": String(c.start_ms / 1000),
                      onclick: () => jump(c.start_ms / 1000, true) },
         el("span", { class: "at" }, clock(c.start_ms / 1000)),
         el("span", { class: "name" }, c.title))));
-    app.replaceChildren(header,
+    render(header,
       el("section", { class: "now" }, nowChapter, nowLine, nowStatus),
       bar, el("div", { class: "times" }, elapsed, remaining),
       el("div", { class: "transport" }, previous, playButton, next),
@@ -224,9 +246,9 @@
     }
     let frame = 0;
     const animate = () => { show(); frame = requestAnimationFrame(animate); };
-    audio.addEventListener("play", () => { playButton.textContent = "❚❚"; playButton.setAttribute("aria-label", "Pause");
+    audio.addEventListener("play", () => { playButton.replaceChildren(icon("pause")); playButton.setAttribute("aria-label", "Pause");
                                            cancelAnimationFrame(frame); frame = requestAnimationFrame(animate); });
-    audio.addEventListener("pause", () => { playButton.textContent = "▶"; playButton.setAttribute("aria-label", "Play");
+    audio.addEventListener("pause", () => { playButton.replaceChildren(icon("play")); playButton.setAttribute("aria-label", "Play");
                                             cancelAnimationFrame(frame); savePosition(); show(); });
     audio.addEventListener("timeupdate", show);
     audio.addEventListener("seeked", () => { show(); positionState(); });
@@ -311,7 +333,7 @@
     try {
       site = await getJSON("site.json");
     } catch (error) {
-      app.replaceChildren(el("p", { class: "notice" }, `Could not load the series (${error.message}).`));
+      render(el("p", { class: "notice" }, `Could not load the series (${error.message}).`));
       return;
     }
     window.addEventListener("hashchange", route);
