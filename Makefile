@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := espeak-ng ffmpeg python3-venv
 
-.PHONY: all setup system sounds test test-fast bench all-days clean
+.PHONY: all setup system browser sounds test test-fast bench all-days clean
 
 all: setup
 	$(BIN)/cuecoach build week1-day1
@@ -35,14 +35,25 @@ $(BIN)/cuecoach: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
+# The web player's tests drive the system's Chromium (playwright cannot download a browser here).
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium (for the web player's tests)"; \
+	    $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "please install Chromium for the web player's tests"; exit 1; \
+	  fi; \
+	fi
+
 sounds: sounds/start.wav sounds/stop.wav sounds/finish.wav
 sounds/%.wav:
 	$(PYTHON) sounds/make_sounds.py
 
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest -q
 
-test-fast: setup
+test-fast: setup browser
 	$(BIN)/python -m pytest -q -m "not slow"
 
 all-days: setup
@@ -52,4 +63,4 @@ bench: setup
 	$(BIN)/python tests/bench_build.py
 
 clean:
-	rm -rf $(VENV) .cache output/*.mp3 output/*.json output/*.lrc output/*.m3u8
+	rm -rf $(VENV) .cache output/*.mp3 output/*.json output/*.lrc output/*.m3u8 output/site

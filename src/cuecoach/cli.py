@@ -31,10 +31,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
 WEEK = re.compile(r"^week\d+$")
 
-RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", help="Folder of routine YAML files [default: ./routines].")]
-SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="Folder for MP3s and timelines [default: ./output].")]
-CacheOpt = Annotated[Optional[Path], typer.Option("--cache", help="Speech cache folder [default: ./.cache/cuecoach].")]
+RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
+SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
+CacheOpt = Annotated[Optional[Path], typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
 
 
 def _project(routines: Path | None = None, sounds: Path | None = None, output: Path | None = None,
@@ -84,11 +84,11 @@ def main_options(
 @app.command()
 def build(
     routines_: Annotated[Optional[list[str]], typer.Argument(
-        metavar="[ROUTINE]...", help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
+        metavar="ROUTINE", help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Days built at once [default: CPUs].")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
@@ -164,9 +164,9 @@ def check(routines: RoutinesOpt = None) -> None:
 
 @app.command()
 def verify(
-    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="[ROUTINE]...", help="Routine ids to verify.")] = None,
+    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="ROUTINE", help="Routine ids or weeks (week2) to verify.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, help="Days checked at once [default: CPUs].")] = None,
+    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Days checked at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None,
 ) -> None:
     """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
@@ -226,9 +226,9 @@ def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Address to listen on; 0.0.0.0 lets phones on this network in.")]
+    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on; 0.0.0.0 lets phones on this network in.")]
     = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, help="Port to listen on (0: any free port).")]
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port).")]
     = 8000,
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
@@ -268,9 +268,9 @@ def _base_url(value: str) -> str:
 
 @app.command()
 def publish(
-    base_url: Annotated[str, typer.Option("--base-url", callback=_base_url, show_default=False,
+    base_url: Annotated[str, typer.Option("--base-url", metavar="URL", callback=_base_url, show_default=False,
                                           help="The address the site will have, like https://example.org/back/.")],
-    to: Annotated[Optional[Path], typer.Option("--to", help="Folder to write the site to "
+    to: Annotated[Optional[Path], typer.Option("--to", metavar="DIR", help="Folder to write the site to "
                                                             "[default: OUTPUT/site].")] = None,
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
@@ -284,7 +284,7 @@ def publish(
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="cuecoach")  # the same name in help and completion, however it was started
     except KeyboardInterrupt:
         print("interrupted; finished files are kept, and no file was left half-written", file=sys.stderr)
         sys.exit(130)

@@ -1,0 +1,41 @@
+"""The command line as typer users expect it: completion, help with defaults, quiet no-op builds, weeks."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+
+
+def test_shell_completion_is_offered(tmp_path: Path) -> None:
+    assert "--install-completion" in run_cli("--help", cwd=tmp_path).stdout
+    script = run_cli("--show-completion", "bash", cwd=tmp_path).stdout
+    assert "_CUECOACH_COMPLETE=complete_bash" in script and "complete " in script
+
+
+@pytest.mark.parametrize("command", ["build", "plan", "check", "verify", "voices", "serve", "publish"])
+def test_help_shows_defaults_and_no_type_placeholders_for_flags(tmp_path: Path, command: str) -> None:
+    text = run_cli(command, "--help", cwd=tmp_path).stdout
+    assert "<bool>" not in text and "--help" in text
+    assert not re.search(r"\s\.\n", text)  # a default swallowed as markup used to leave "once ."
+    if command == "serve":
+        assert "[default: 8000" in text and "[default: 0.0.0.0]" in text
+    if command == "build":
+        assert "[default: CPUs]" in text and "[default: ./routines]" in text
+
+
+def test_a_build_with_nothing_to_do_prints_one_line(built_series: Path) -> None:
+    quiet = run_cli("build", "--all", cwd=built_series)
+    assert quiet.stderr.splitlines() == ["0 built, 3 skipped (current), 0 failed; output in output"]
+    verbose = run_cli("build", "--all", "--verbose", cwd=built_series).stderr.splitlines()
+    assert verbose[:-1] == [f"skipped {day} (current)" for day in ("week1-day1", "week1-day2", "week2-day1")]
+
+
+def test_a_week_names_its_days(built_series: Path) -> None:
+    done = run_cli("build", "week1", "--verbose", cwd=built_series)
+    assert [line.split()[1] for line in done.stderr.splitlines()[:-1]] == ["week1-day1", "week1-day2"]
+    missing = run_cli("build", "week9", cwd=built_series, check=False)
+    assert missing.returncode == 2 and "no routine 'week9'" in missing.stderr
