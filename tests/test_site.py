@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import http.client
 import json
+import re
 import shutil
 import threading
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -200,10 +202,14 @@ def test_cover_in_program_yaml_overrides_and_artist_stands_in_for_author(project
     tag = ID3(project / "output" / "short.mp3")
     assert tag.getall("APIC")[0].data == (project / "routines" / "mine.png").read_bytes()
     assert str(tag["TPE1"]) == "cuecoach tests"  # no author: the artist
-    run_cli("publish", "--base-url", "http://example.org/", cwd=project)
-    site = project / "output" / "site"
-    assert (site / "cover.png").read_bytes() == (project / "routines" / "mine.png").read_bytes()
-    assert json.loads((site / "site.json").read_text())["cover"] == "cover.png"
+    done = run_cli("publish", "--base-url", "http://example.org/", cwd=project)
+    assert "warning" not in done.stderr
+    with Image.open(project / "output" / "site" / "cover.jpg") as image:  # the page and feed name one file
+        assert image.format == "JPEG" and image.size == (1400, 1400)
+        assert image.getpixel((700, 700))[0] > 180
+    Image.new("RGB", (800, 600)).save(project / "routines" / "mine.png")
+    small = run_cli("publish", "--base-url", "http://example.org/", cwd=project)
+    assert re.search(r"program.yaml:\d+:\d+: warning: the cover is 800 x 600; podcast apps want a square", small.stderr)
 
 
 def test_real_program_is_listed_in_full_before_anything_is_built(tmp_path: Path) -> None:
@@ -215,3 +221,35 @@ def test_real_program_is_listed_in_full_before_anything_is_built(tmp_path: Path)
     assert site["author"] != "cuecoach"
     feed = feedparser.parse((tmp_path / "out" / "site" / "feed.xml").read_bytes())
     assert not feed.bozo and feed.entries == []
+
+
+def test_publish_will_not_write_into_a_folder_of_other_files(built_series: Path, tmp_path: Path) -> None:
+    (tmp_path / "mine" / "audio").mkdir(parents=True)
+    (tmp_path / "mine" / "audio" / "song.mp3").write_bytes(b"mine")
+    done = run_cli("publish", "--base-url", "https://example.org/", "--to", str(tmp_path / "mine"),
+                   cwd=built_series, check=False)
+    assert done.returncode == 2 and "not a site cuecoach made" in done.stderr
+    assert (tmp_path / "mine" / "audio" / "song.mp3").read_bytes() == b"mine"
+    assert sorted(p.name for p in (tmp_path / "mine").rglob("*")) == ["audio", "song.mp3"]
+
+
+def test_page_and_data_have_the_types_a_browser_expects(served_series: Served) -> None:
+    for path, kind in [("", "text/html"), ("index.html", "text/html"), ("player.js", "text/javascript"),
+                       ("player.css", "text/css"), ("sw.js", "text/javascript"), ("site.json", "application/json"),
+                       ("manifest.webmanifest", "application/manifest+json"), ("days/week1-day1.json", "application/json")]:
+        status, headers, _ = fetch(served_series.url + path)
+        assert status == 200 and headers["Content-Type"].split(";")[0] == kind, (path, headers["Content-Type"])
+    assert raw_get(served_series.url, "/.cuecoach-site")[0] == 404
+
+
+def test_a_day_built_while_serving_reaches_the_feed(built_series: Path, tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    shutil.copytree(built_series, project, ignore=shutil.ignore_patterns("site"))
+    with serving(project) as served:
+        assert len(feedparser.parse(fetch(served.feed)[2]).entries) == 3
+        (project / "output" / "week2-day1.mp3").unlink()  # as if it were being rebuilt
+        deadline = time.monotonic() + 10
+        while len(feedparser.parse(fetch(served.feed)[2]).entries) != 2 and time.monotonic() < deadline:
+            time.sleep(0.3)
+        assert [e.title for e in feedparser.parse(fetch(served.feed)[2]).entries] == ["Week 1, Day 1", "Week 1, Day 2"]
+        assert fetch(served.url + "audio/week2-day1.mp3")[0] == 404

@@ -211,7 +211,10 @@ def _site(project: Project, folder: Path, base_url: str):  # type: ignore[no-unt
     from .site import write_site
 
     try:
-        return write_site(project, folder, base_url)
+        site = write_site(project, folder, base_url)
+        for warning in site.warnings:
+            err.print(warning, markup=False)
+        return site
     except CueError as exc:
         if _debug:
             raise
@@ -234,6 +237,7 @@ def serve(
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
     from .serve import make_server, public_host, terminal_qr
+    from .site import sources_state, write_site
 
     project = _project(routines, None, output, cache)
     folder = project.output / SITE_FOLDER
@@ -244,7 +248,21 @@ def serve(
         raise typer.Exit(1) from None
     with server:
         url = f"http://{public_host(host)}:{server.server_address[1]}/"
+        made_from = sources_state(project)
         site = _site(project, folder, url)
+
+        def refresh() -> None:  # a build while we serve: remake the site (once per change)
+            nonlocal made_from
+            now = sources_state(project)
+            if now != made_from:
+                made_from = now
+                try:
+                    write_site(project, folder, url)
+                    err.print("the output changed: site updated", markup=False)
+                except CueError as exc:
+                    err.print(f"the site was not updated: {exc}", markup=False)
+
+        server.refresh = refresh
         print(f"Open on your phone:  {url}", flush=True)
         print(f"Podcast feed:        {site.feed_url}", flush=True)
         print(terminal_qr(url), flush=True)

@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
+from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -23,6 +26,8 @@ TYPES = {
     ".vtt": "text/vtt; charset=utf-8", ".mp3": "audio/mpeg", ".jpg": "image/jpeg", ".png": "image/png",
 }
 RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+ENTRY_POINTS = ("/", "/index.html", "/site.json", "/feed.xml")  # asking for these refreshes a stale site
+REFRESH_EVERY_S = 1.0  # look at the output folder at most this often
 
 
 def site_file(root: Path, url_path: str) -> Path | None:
@@ -85,6 +90,8 @@ class SiteHandler(BaseHTTPRequestHandler):
         self.wfile.write(message)
 
     def _answer(self, body: bool) -> None:
+        if urlsplit(self.path).path in ENTRY_POINTS:
+            self.server.refresh_if_stale()  # type: ignore[attr-defined]
         try:
             target = site_file(self.root, self.path)
         except UnicodeDecodeError:
@@ -131,6 +138,18 @@ class SiteHandler(BaseHTTPRequestHandler):
 class SiteServer(ThreadingHTTPServer):
     daemon_threads = True  # a phone holding a connection open does not keep Ctrl-C waiting
     allow_reuse_address = True
+    refresh: Callable[[], None] | None = None  # remakes the site if what it is made from changed
+    _refresh_lock = threading.Lock()
+    _refreshed_at = 0.0
+
+    def refresh_if_stale(self) -> None:
+        """A day rebuilt while the server runs reaches the phone on its next page or feed load."""
+        if self.refresh is None or time.monotonic() - self._refreshed_at < REFRESH_EVERY_S:
+            return
+        with self._refresh_lock:
+            if time.monotonic() - self._refreshed_at >= REFRESH_EVERY_S:
+                self.refresh()
+                self._refreshed_at = time.monotonic()
 
     def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
         pass  # a client that vanished mid-answer is normal for audio; it must not print a traceback

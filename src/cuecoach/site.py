@@ -15,6 +15,7 @@ needs the base URL. Days that are not built yet are listed by the page but left 
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -29,13 +30,16 @@ from .compile import compile_routine
 from .cover import cover_path
 from .export import read_json, write_text_if_changed
 from .feed import Episode, Show, feed_xml
-from .load import Project, load_day, load_series_or_raise, routine_ids
+from .errors import InputError, Where
+from .load import Project, load_day, load_series_or_raise, routine_ids, shown
 from .schema import Program
 from .timeline import Timeline, read_timeline
 
 STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
+COVER_MIN = 1400  # pixels: what Apple Podcasts and Spotify require of a show's artwork
+MARKER = ".cuecoach-site"  # marks a folder as ours: only then are files in it replaced or removed
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class Site:
     days: tuple[Day, ...]
     feed_url: str
     page_url: str
+    warnings: tuple[str, ...] = ()
 
     @property
     def built(self) -> list[Day]:
@@ -176,14 +181,57 @@ def _json(data: dict) -> str:
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
+def sources_state(project: Project) -> list[tuple[str, int, int]]:
+    """What the site is made from, as (file, mtime, size): when this changes, the site is stale."""
+    found = []
+    for folder, pattern in ((project.output, "*.mp3"), (project.output, "*.json"), (project.routines, "*.yaml")):
+        for path in folder.glob(pattern) if folder.is_dir() else ():
+            try:
+                stat = path.stat()
+            except OSError:  # removed while we looked
+                continue
+            found.append((str(path), stat.st_mtime_ns, stat.st_size))
+    return sorted(found)
+
+
+def _claim(folder: Path) -> None:
+    """Refuse a folder that holds files of someone else's: publishing replaces and removes files."""
+    if folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
+        raise InputError((Where(shown(folder)), "this folder is not empty, and it is not a site cuecoach made; "
+                                                "publish to a new or empty folder"))
+    folder.mkdir(parents=True, exist_ok=True)
+    _write(folder / MARKER, "A site made by `cuecoach publish` or `cuecoach serve`: its files are replaced "
+                            "each time.\n")
+
+
+def _site_cover(cover: Path, target: Path, program: Program) -> list[str]:
+    """The site's cover.jpg (the page, the manifest and the feed name it): the image itself when it is a
+    JPEG, else a JPEG of it. Warns about an image podcast directories would turn down."""
+    from PIL import Image
+
+    with Image.open(cover) as image:
+        size = image.size
+        if image.format == "JPEG":
+            place(cover, target)
+        else:
+            out = io.BytesIO()
+            image.convert("RGB").save(out, "JPEG", quality=90)
+            _write(target, out.getvalue())
+    if size[0] != size[1] or size[0] < COVER_MIN:
+        where = program.where.get("cover", Where("program.yaml"))
+        return [f"{where}: warning: the cover is {size[0]} x {size[1]}; podcast apps want a square image of at "
+                f"least {COVER_MIN} x {COVER_MIN}"]
+    return []
+
+
 def write_site(project: Project, folder: Path, base_url: str) -> Site:
     """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     program, days = collect_days(project)
     cover = cover_path(project, program)
-    cover_name = "cover" + (".png" if cover.suffix.lower() == ".png" else ".jpg")
-    folder.mkdir(parents=True, exist_ok=True)
-    place(cover, folder / cover_name)
+    cover_name = "cover.jpg"
+    _claim(folder)
+    warnings = _site_cover(cover, folder / cover_name, program)
     for name in STATIC:
         _write(folder / name, resources.files("cuecoach").joinpath("web", name).read_bytes())
     keep: set[Path] = set()
@@ -217,4 +265,4 @@ def write_site(project: Project, folder: Path, base_url: str) -> Site:
                 updated=datetime.fromtimestamp(max((d.mp3.stat().st_mtime for d in days if d.mp3), default=0),
                                                timezone.utc))
     _write(folder / "feed.xml", feed_xml(show, episodes))
-    return Site(folder, tuple(days), urljoin(base, "feed.xml"), base)
+    return Site(folder, tuple(days), urljoin(base, "feed.xml"), base, tuple(warnings))
