@@ -140,6 +140,7 @@ def test_position_is_remembered_and_a_finished_day_is_marked_played(phone, serve
     phone.locator("#play").tap()
     wait_playing_past(phone, 21)
     phone.locator("#play").tap()  # pause: the position is written down
+    phone.wait_for_function("document.getElementById('audio').paused")
     kept = current_time(phone)
     phone.reload()
     phone.wait_for_selector("#audio", state="attached")

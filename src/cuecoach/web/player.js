@@ -294,8 +294,21 @@
         try { navigator.mediaSession.setActionHandler(action, handler); } catch (error) { /* not offered */ }
       }
     }
+    // a phone may drop a page in the background without another event: write the position down when it goes
+    const onHide = () => savePosition();
+    const onVisibility = () => { if (document.visibilityState === "hidden") savePosition(); };
+    window.addEventListener("pagehide", onHide);
+    document.addEventListener("visibilitychange", onVisibility);
     keepOffline(day, offline);
-    return () => { cancelAnimationFrame(frame); if (!audio.paused) audio.pause(); savePosition(); audio.removeAttribute("src"); audio.load(); };
+    return () => {
+      window.removeEventListener("pagehide", onHide);
+      document.removeEventListener("visibilitychange", onVisibility);
+      cancelAnimationFrame(frame);
+      if (!audio.paused) audio.pause();
+      savePosition();
+      audio.removeAttribute("src");
+      audio.load();
+    };
   }
 
   // a day opened once is saved, with its track, for use away from the network
