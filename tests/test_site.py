@@ -142,6 +142,9 @@ def test_ctrl_c_stops_the_server_cleanly(built_series: Path) -> None:
         assert qr_row and set(qr_row) <= set("█▀▄ "), qr_row  # the URL as a QR code, in the terminal
         code, stderr = served.stop()
     assert code == 0 and "stopped" in stderr and "Traceback" not in stderr, stderr
+    with serving(built_series) as served:
+        served.process.terminate()  # SIGTERM, as a service manager stops it
+        assert served.process.wait(timeout=10) == 0
 
 
 def test_publish_writes_a_site_that_validates_the_same_way(built_series: Path, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import io
 import os
 import re
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -207,11 +208,11 @@ def voices() -> None:
 SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default
 
 
-def _site(project: Project, folder: Path, base_url: str):  # type: ignore[no-untyped-def]
+def _site(project: Project, folder: Path, base_url: str, chosen: bool = False):  # type: ignore[no-untyped-def]
     from .site import write_site
 
     try:
-        site = write_site(project, folder, base_url)
+        site = write_site(project, folder, base_url, chosen)
         for warning in site.warnings:
             err.print(warning, markup=False)
         return site
@@ -236,8 +237,7 @@ def serve(
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
-    from .serve import make_server, public_host, terminal_qr
-    from .site import sources_state, write_site
+    from .serve import make_server, public_host
 
     project = _project(routines, None, output, cache)
     folder = project.output / SITE_FOLDER
@@ -246,32 +246,45 @@ def serve(
     except OSError as exc:
         err.print(f"error: cannot listen on {host}:{port}: {exc.strerror}; choose another with --port", markup=False)
         raise typer.Exit(1) from None
+    signal.signal(signal.SIGTERM, _stop)  # a service manager's stop is as clean as Ctrl-C
     with server:
-        url = f"http://{public_host(host)}:{server.server_address[1]}/"
-        made_from = sources_state(project)
-        site = _site(project, folder, url)
-
-        def refresh() -> None:  # a build while we serve: remake the site (once per change)
-            nonlocal made_from
-            now = sources_state(project)
-            if now != made_from:
-                made_from = now
-                try:
-                    write_site(project, folder, url)
-                    err.print("the output changed: site updated", markup=False)
-                except CueError as exc:
-                    err.print(f"the site was not updated: {exc}", markup=False)
-
-        server.refresh = refresh
-        print(f"Open on your phone:  {url}", flush=True)
-        print(f"Podcast feed:        {site.feed_url}", flush=True)
-        print(terminal_qr(url), flush=True)
-        err.print(f"{_site_summary(site)}; serving {shown(folder)}; Ctrl-C stops", markup=False)
         try:
-            server.serve_forever()
+            _serve_site(server, project, folder, f"http://{public_host(host)}:{server.server_address[1]}/")
         except KeyboardInterrupt:
             pass
     err.print("stopped", markup=False)
+
+
+def _serve_site(server, project: Project, folder: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+    """Make the site for `url`, say where it is, and serve it until interrupted, remaking it when a
+    build changes the output meanwhile (checked when a phone loads the page or the feed)."""
+    from .serve import terminal_qr
+    from .site import sources_state, write_site
+
+    made_from = sources_state(project)
+    site = _site(project, folder, url)
+
+    def refresh() -> None:
+        nonlocal made_from
+        now = sources_state(project)
+        if now != made_from:
+            made_from = now
+            try:
+                write_site(project, folder, url)
+                err.print("the output changed: site updated", markup=False)
+            except CueError as exc:
+                err.print(f"the site was not updated: {exc}", markup=False)
+
+    server.refresh = refresh
+    print(f"Open on your phone:  {url}", flush=True)
+    print(f"Podcast feed:        {site.feed_url}", flush=True)
+    print(terminal_qr(url), flush=True)
+    err.print(f"{_site_summary(site)}; serving {shown(folder)}; Ctrl-C stops", markup=False)
+    server.serve_forever()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _base_url(value: str) -> str:
@@ -295,7 +308,7 @@ def publish(
     """Write the site (web player, podcast feed, tracks, cover, chapters, transcripts) as static files."""
     project = _project(routines, None, output, cache)
     folder = to or project.output / SITE_FOLDER
-    site = _site(project, folder, base_url)
+    site = _site(project, folder, base_url, chosen=to is not None)
     print(f"Feed: {site.feed_url}")
     err.print(f"{_site_summary(site)}; copy {shown(folder)} to {base_url}", markup=False)
 

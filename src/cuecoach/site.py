@@ -194,9 +194,10 @@ def sources_state(project: Project) -> list[tuple[str, int, int]]:
     return sorted(found)
 
 
-def _claim(folder: Path) -> None:
-    """Refuse a folder that holds files of someone else's: publishing replaces and removes files."""
-    if folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
+def _claim(folder: Path, checked: bool) -> None:
+    """Refuse a folder given by the user that holds files of someone else's: publishing replaces and
+    removes files. (The output folder's own site folder is ours whatever it holds.)"""
+    if checked and folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
         raise InputError((Where(shown(folder)), "this folder is not empty, and it is not a site cuecoach made; "
                                                 "publish to a new or empty folder"))
     folder.mkdir(parents=True, exist_ok=True)
@@ -224,13 +225,14 @@ def _site_cover(cover: Path, target: Path, program: Program) -> list[str]:
     return []
 
 
-def write_site(project: Project, folder: Path, base_url: str) -> Site:
-    """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`."""
+def write_site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
+    """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`.
+    A folder the user `chosen` must be empty, or a site made before."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     program, days = collect_days(project)
     cover = cover_path(project, program)
     cover_name = "cover.jpg"
-    _claim(folder)
+    _claim(folder, checked=chosen)
     warnings = _site_cover(cover, folder / cover_name, program)
     for name in STATIC:
         _write(folder / name, resources.files("cuecoach").joinpath("web", name).read_bytes())
