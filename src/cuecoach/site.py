@@ -38,6 +38,7 @@ from .timeline import Timeline, read_timeline
 STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
+COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
 COVER_MIN = 1400  # pixels: what Apple Podcasts and Spotify require of a show's artwork
 MARKER = ".cuecoach-site"  # marks a folder as ours: only then are files in it replaced or removed
 
@@ -225,46 +226,57 @@ def _site_cover(cover: Path, target: Path, program: Program) -> list[str]:
     return []
 
 
+def _write_day(folder: Path, day: Day) -> set[Path]:
+    """A built day's files: its track, chapters, transcript and the player's timeline."""
+    assert day.mp3 is not None and day.timeline is not None
+    files = {f"audio/{day.id}.mp3": None, f"chapters/{day.id}.json": _json(chapters_json(day.timeline)),
+             f"transcripts/{day.id}.vtt": webvtt(day.timeline), f"days/{day.id}.json": _json(player_day(day.timeline))}
+    for relative, text in files.items():
+        if text is None:
+            place(day.mp3, folder / relative)
+        else:
+            _write(folder / relative, text)
+    return {folder / relative for relative in files}
+
+
+def _episode(day: Day, program: Program, base: str, track: Path) -> Episode:
+    return Episode(
+        # the series and the day name an episode, never the build: a rebuilt day stays the same episode
+        guid=f"{GUID_PREFIX}:{program.title}:{day.id}", title=day.title, season=day.week, number=day.day,
+        description=description(day), audio_url=urljoin(base, f"audio/{day.id}.mp3"),
+        audio_bytes=track.stat().st_size, duration_ms=day.duration_ms,
+        chapters_url=urljoin(base, f"chapters/{day.id}.json"),
+        transcript_url=urljoin(base, f"transcripts/{day.id}.vtt"), link=urljoin(base, f"#{day.id}"))
+
+
+def _show(program: Program, days: list[Day], base: str, cover_name: str) -> Show:
+    newest = max((d.mp3.stat().st_mtime for d in days if d.mp3), default=0)
+    return Show(title=program.title, author=program.author,
+                description=f"{program.title}: a follow-along program, one guided session a day, "
+                            f"{len(days)} days. Press play, put the phone down, and follow the voice.",
+                link=base, feed_url=urljoin(base, "feed.xml"), cover_url=urljoin(base, cover_name),
+                year=program.year, updated=datetime.fromtimestamp(newest, timezone.utc))
+
+
 def write_site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
     """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`.
     A folder the user `chosen` must be empty, or a site made before."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     program, days = collect_days(project)
-    cover = cover_path(project, program)
-    cover_name = "cover.jpg"
     _claim(folder, checked=chosen)
-    warnings = _site_cover(cover, folder / cover_name, program)
+    warnings = _site_cover(cover_path(project, program), folder / COVER_NAME, program)
     for name in STATIC:
         _write(folder / name, resources.files("cuecoach").joinpath("web", name).read_bytes())
     keep: set[Path] = set()
     episodes = []
     for day in days:
-        if day.mp3 is None or day.timeline is None:
-            continue
-        files = {f"audio/{day.id}.mp3": None, f"chapters/{day.id}.json": _json(chapters_json(day.timeline)),
-                 f"transcripts/{day.id}.vtt": webvtt(day.timeline), f"days/{day.id}.json": _json(player_day(day.timeline))}
-        for relative, text in files.items():
-            keep.add(folder / relative)
-            if text is None:
-                place(day.mp3, folder / relative)
-            else:
-                _write(folder / relative, text)
-        episodes.append(Episode(
-            guid=f"{GUID_PREFIX}:{program.title}:{day.id}", title=day.title, season=day.week, number=day.day,
-            description=description(day), audio_url=urljoin(base, f"audio/{day.id}.mp3"),
-            audio_bytes=(folder / f"audio/{day.id}.mp3").stat().st_size, duration_ms=day.duration_ms,
-            chapters_url=urljoin(base, f"chapters/{day.id}.json"),
-            transcript_url=urljoin(base, f"transcripts/{day.id}.vtt"), link=urljoin(base, f"#{day.id}")))
+        if day.mp3 is not None and day.timeline is not None:
+            keep |= _write_day(folder, day)
+            episodes.append(_episode(day, program, base, folder / "audio" / f"{day.id}.mp3"))
     for sub in DAY_FOLDERS:  # days removed or no longer built leave no files behind
         for stale in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
             if stale.is_file() and stale not in keep:
                 stale.unlink()
-    _write(folder / "site.json", _json(site_json(program, days, cover_name)))
-    show = Show(title=program.title, author=program.author,
-                description=f"{program.title}: a follow-along program, one guided session a day, "
-                            f"{len(days)} days. Press play, put the phone down, and follow the voice.",
-                link=base, feed_url=urljoin(base, "feed.xml"), cover_url=urljoin(base, cover_name), year=program.year,
-                updated=datetime.fromtimestamp(max((d.mp3.stat().st_mtime for d in days if d.mp3), default=0),
-                                               timezone.utc))
-    _write(folder / "feed.xml", feed_xml(show, episodes))
+    _write(folder / "site.json", _json(site_json(program, days, COVER_NAME)))
+    _write(folder / "feed.xml", feed_xml(_show(program, days, base, COVER_NAME), episodes))
     return Site(folder, tuple(days), urljoin(base, "feed.xml"), base, tuple(warnings))
