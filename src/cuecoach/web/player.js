@@ -157,7 +157,8 @@
       return found;
     };
     const nowChapter = el("p", { class: "now-chapter", id: "now-chapter" }, data.chapters[0] ? data.chapters[0].title : "");
-    const nowLine = el("p", { class: "now-line", id: "now-line", "aria-live": "polite" }, "Press play");
+    // no aria-live: a screen reader would talk over the voice in the track
+    const nowLine = el("p", { class: "now-line", id: "now-line" }, "Press play");
     const nowStatus = el("p", { class: "now-status", id: "now-status" }, "");
     const playhead = el("div", { class: "playhead" });
     const bar = el("div", { class: "timeline", id: "timeline", role: "slider", "aria-label": "Position in the session",
