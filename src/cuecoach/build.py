@@ -20,17 +20,23 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from . import __version__, audio, loudness, system
+from typing import TYPE_CHECKING
+
+from . import __version__, system
 from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
-from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
+from .export import Tags, lrc, playlist, read_json, write_json, write_text_if_changed
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
-from .render import pieces, render
-from .synth import SpeechCache, VoiceSettings, ensure_clips
 from .timeline import timeline_json
 
-BUILD_FORMAT = f"{__version__}/3"  # bump when rendering or export changes what a build writes
+if TYPE_CHECKING:
+    from .synth import VoiceSettings
+# numpy, pydub, the speech engine and the assembler are imported where they are used, so that a
+# build with nothing to do (the common case) never loads them: see the fast check in `current.py`
+
+BUILD_FORMAT = f"{__version__}/4"  # bump when rendering or export changes what a build writes
+ENCODINGS = ("frames", "whole")  # joined from cached encoded frames (the default), or the whole day encoded
 
 
 @dataclass(frozen=True)
@@ -46,6 +52,8 @@ class Job:
     timeline: Path
     cache: Path
     key: str
+    encode: str = "frames"
+    source: str = ""  # the fingerprint of the files it was made from (see current.py)
 
 
 @dataclass
@@ -83,8 +91,10 @@ def read_sounds(project: Project) -> dict[str, bytes]:
     return sounds
 
 
-def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes]) -> str:
+def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes],
+              encode: str = "frames") -> str:
     blob = json.dumps({
+        "encode": encode,
         "format": BUILD_FORMAT,
         "script": timeline_json(script),
         "clips": [settings.key(text) for text in script.speech()],
@@ -100,14 +110,20 @@ def outputs(project: Project, routine_id: str) -> tuple[Path, Path]:
 
 
 def is_current(mp3: Path, timeline: Path, key: str) -> bool:
-    """The JSON is written last, so a matching key in it means the MP3 and lyrics beside it are complete."""
+    """The JSON is written last, and records the MP3's size and the hash of its ends: a matching key
+    and an MP3 that still matches them mean the files beside it are complete and untouched."""
+    from .current import mp3_is_whole
+
     data = read_json(timeline)
-    return (data is not None and data.get("build_key") == key and mp3.is_file() and mp3.stat().st_size > 0
+    return (data is not None and data.get("build_key") == key and mp3_is_whole(mp3, data)
             and mp3.with_suffix(".lrc").is_file())
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str]) -> Job:
+def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str],
+            encode: str = "frames", source: str = "") -> Job:
     """Load and compile a day and work out its key. Pure but for reading the routine file."""
+    from .synth import VoiceSettings
+
     routine = load_day(project, series, ref)
     program = series.program
     script = compile_routine(routine, program)
@@ -121,13 +137,23 @@ def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes]
     # the image is part of the track: a new image makes a new key
     hashed = {**sounds, "cover": cover.read_bytes()}
     mp3, timeline = outputs(project, routine.id)
-    key = build_key(script, settings, program.bitrate, tags, hashed)
-    return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key)
+    key = build_key(script, settings, program.bitrate, tags, hashed, encode)
+    return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key, encode, source)
 
 
-def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
-    """Synthesize what is missing, render and export one day. Runs in a worker process."""
-    began = time.perf_counter()
+def tones(sound_files: dict[str, bytes]) -> dict[str, bytes]:
+    """The start, stop and finish sounds at their level, as PCM."""
+    from . import audio, loudness
+
+    return {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
+            for name, data in sound_files.items()}
+
+
+def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> dict[str, bytes]:
+    """Every clip of the day, synthesized if missing, at the level it has in every track."""
+    from . import loudness
+    from .synth import SpeechCache, ensure_clips
+
     synthesized: list[str] = []
 
     def note(text: str) -> None:
@@ -141,17 +167,31 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
         text = synthesized[-1] if synthesized else ""
         where = next((str(e.where) for e in job.script.events if e.text == text and e.where), "")
         raise BuildError(f"{where + ': ' if where else ''}{exc}") from None
-    sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
-              for name, data in job.sound_files.items()}
-    leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms),
-                                   fixed=set(sounds.values()))
-    track = render(job.script, {text: leveled.get(pcm, pcm) for text, pcm in clips.items()},
-                   {name: leveled.get(pcm, pcm) for name, pcm in sounds.items()})
-    encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
+    return {text: loudness.level_piece(pcm) for text, pcm in clips.items()}
+
+
+def finish_day(job: Job) -> None:
+    """The lyrics, then the JSON (last: it vouches for the MP3, by its size and the hash of its ends)."""
+    from .current import mp3_seal
+
     write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
-                                          engine=job.settings.engine))
+                                          engine=job.settings.engine, encode=job.encode,
+                                          source_key=job.source, mp3=mp3_seal(job.mp3)))
+
+
+def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
+    """Synthesize what is missing, render and encode one whole day (`--encode whole`). Runs in a worker."""
+    from .export import encode_mp3
+    from .render import render
+
+    began = time.perf_counter()
+    synthesized: list[str] = []
+    clips = leveled_clips(job, lambda text: (synthesized.append(text), on_synth and on_synth(text)))
+    track = render(job.script, clips, tones(job.sound_files))
+    encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
+    finish_day(job)
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
                      seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms)
 
@@ -166,31 +206,64 @@ def _make_in_worker(job: Job) -> DayResult:
 
 def build(project: Project, refs: list[str], *, force: bool = False, jobs: int | None = None,
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
-          on_synth: Callable[[str], None] | None = None) -> Summary:
+          on_synth: Callable[[str], None] | None = None, encode: str = "frames") -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
-    series = load_series_or_raise(project)
-    sounds = read_sounds(project)
-    all_ids = routine_ids(project)
+    from .current import common_key, source_key, unchanged
+    from .load import routine_path
+
     summary = Summary()
-    if project.output.is_dir():
-        system.remove_stale_parts(project.output)
 
     def finish(result: DayResult) -> None:
         summary.results.append(result)
         if on_done:
             on_done(result)
 
-    todo: list[Job] = []
+    # the cheap check first: days whose files are unchanged and whose MP3 is whole need nothing loaded
+    all_ids = routine_ids(project)
+    common = common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}")
+    sources: dict[str, str] = {}
+    rest: list[str] = []
     for ref in refs:
         try:
-            job = prepare(project, series, ref, sounds, all_ids)
+            routine_id, path = routine_path(project, ref)
+        except CueError:
+            rest.append(ref)
+            continue
+        sources[ref] = source_key(common, path)
+        mp3, timeline = outputs(project, routine_id)
+        data = None if force else read_json(timeline)
+        if data is not None and unchanged(mp3, data, sources[ref]):
+            finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
+        else:
+            rest.append(ref)
+    if not rest:
+        write_playlists(project)
+        return summary
+
+    series = load_series_or_raise(project)
+    sounds = read_sounds(project)
+    if project.output.is_dir():
+        system.remove_stale_parts(project.output)
+
+    todo: list[Job] = []
+    for ref in rest:
+        try:
+            job = prepare(project, series, ref, sounds, all_ids, encode, sources.get(ref, ""))
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
         if not force and is_current(job.mp3, job.timeline, job.key):
+            finish_unchanged(job)
             finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms))
         else:
             todo.append(job)
+
+    if todo and encode == "frames":
+        from .assembly_build import make_assembled
+
+        make_assembled(todo, jobs or os.cpu_count() or 1, on_start, finish, on_synth)
+        write_playlists(project)
+        return summary
 
     workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
     if workers == 1:
@@ -224,6 +297,14 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
                     finish(DayResult(job.script.routine, "failed", f"worker crashed: {exc}", exit_code=1))
     write_playlists(project)
     return summary
+
+
+def finish_unchanged(job: Job) -> None:
+    """A current day whose files changed in ways that do not change it (a comment, the code): record the
+    new source key, so that the next build knows it at a glance."""
+    data = read_json(job.timeline)
+    if data is not None and job.source and data.get("source_key") != job.source:
+        write_json(job.timeline, {**data, "source_key": job.source})
 
 
 def write_playlists(project: Project) -> list[Path]:

@@ -8,6 +8,7 @@ import os
 import re
 import signal
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -31,6 +32,11 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
 WEEK = re.compile(r"^week\d+$")
+
+class Encoding(str, Enum):
+    frames = "frames"
+    whole = "whole"
+
 
 RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
 SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
@@ -91,6 +97,9 @@ def build(
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
     jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
+    encode: Annotated[Encoding, typer.Option("--encode", help="frames: join each track from cached encoded "
+                                             "frames; whole: encode every track whole (the reference).")
+                      ] = Encoding.frames,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
     project = _project(routines, sounds, output, cache)
@@ -122,7 +131,8 @@ def build(
 
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # build writes nothing to stdout; libraries may
-                summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done)
+                summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
+                                     encode=encode.value)
         except CueError as exc:
             if _debug:
                 raise

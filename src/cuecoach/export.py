@@ -6,10 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from mutagen import id3
-from mutagen.id3._tags import ID3SaveConfig, save_frame  # frame by frame, in our order
-
-from . import audio, system
+from . import system
 from .compile import Chapter, Script
 
 
@@ -32,6 +29,9 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     mutagen's own save orders CHAP frames by size, which players and ffprobe then list out of
     time order. The table of contents is flagged top-level and ordered.
     """
+    from mutagen import id3  # here, not above: a build with nothing to do never needs it
+    from mutagen.id3._tags import ID3SaveConfig, save_frame  # frame by frame, in our order
+
     config = ID3SaveConfig(3, "/")
     frames = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
               id3.TALB(encoding=3, text=tags.album), id3.TRCK(encoding=3, text=tags.track),
@@ -60,6 +60,8 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
 def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter, ...], bitrate: str,
                what: str) -> None:
     """Encode PCM to `target` atomically, with the ID3v2.3 tag in front of the audio."""
+    from . import audio
+
     tag = id3_tag(tags, chapters)
     # The PCM goes to ffmpeg through a temp WAV file, not a pipe: parallel encodes fed by pipes
     # ran markedly slower, and ffmpeg reads WAV in larger packets than raw PCM (measured).

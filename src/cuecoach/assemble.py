@@ -1,0 +1,307 @@
+"""A day's MP3 joined from encoded pieces: every sound is encoded once, at its phase, and kept as MP3 frames.
+
+Half of a track is digital silence and the same lines and tones recur thousands of times,
+so a track is written as a stream of frames: a constant silent frame, and the frames of
+each *cluster* (a sound, or sounds closer together than a few frames) at its place.
+
+Why joined frames decode as the rendered PCM:
+* Frames are encoded at constant bit rate with the bit reservoir off: each frame holds
+  its own data.
+* MP3 decoding is linear, and a frame that codes no spectrum adds nothing. A cluster's
+  frames are cut out of an encode in which digital silence surrounds it; outside them
+  that encode holds only silent frames. So wherever silent frames separate two
+  clusters, the join decodes to the sum of the clusters decoded alone: no click.
+* A sound's samples fall on the frame grid at a *phase* (its start, plus the encoder's
+  and decoder's delay, modulo 1152). Pieces start on 10 ms boundaries, so a line lands
+  at one of 128 phases: the phase is part of a cluster's key, and a cluster is encoded
+  at the phase it is used at, so it lands on its sample.
+* All missing clusters of a build are laid end to end (on their phases, with silence
+  between) and encoded in one ffmpeg run per CPU, streamed, then cut into frames.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import mp3, system
+from .errors import BuildError
+
+MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
+GAP_FRAMES = 3  # silent frames between two clusters in a batch encode, beyond their margins
+LEAD_FRAMES = 4  # silent frames a batch starts with
+CACHE_FORMAT = b"CCF1"
+FORMAT_VERSION = "frames-1"
+CALIBRATION_SECONDS = 3
+SILENCE = b"\0\0"
+
+
+@dataclass(frozen=True)
+class Cluster:
+    """Sounds encoded together: those whose reach on the frame grid overlaps. `parts` are (offset, PCM),
+    offsets in samples from the cluster's start."""
+
+    start: int  # the track sample its first sound starts on
+    parts: tuple[tuple[int, bytes], ...]
+
+    @property
+    def length(self) -> int:
+        return max(offset + len(pcm) // 2 for offset, pcm in self.parts)
+
+    @property
+    def phase(self) -> int:
+        return (self.start + mp3.DELAY) % mp3.SAMPLES_PER_FRAME
+
+    @property
+    def anchor(self) -> int:
+        """The audio frame its first sample decodes in."""
+        return (self.start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
+
+    def key(self, encoder: str) -> str:
+        digest = hashlib.blake2b(digest_size=16)
+        digest.update(f"{FORMAT_VERSION}|{encoder}|{self.phase}|".encode())
+        for offset, pcm in self.parts:
+            digest.update(struct.pack("<qq", offset, len(pcm)))
+            digest.update(hashlib.blake2b(pcm, digest_size=16).digest())
+        return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """A cluster's frames, the first of them `first` frames after its anchor (usually -1)."""
+
+    first: int
+    frames: tuple[bytes, ...]
+
+
+def _reach(start: int, length: int) -> tuple[int, int]:
+    """The frames a sound of `length` samples at track sample `start` may touch, margins included."""
+    first = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
+    last = (start + max(length, 1) - 1 + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
+    return first - MARGIN_FRAMES, last + MARGIN_FRAMES
+
+
+def clusters(pieces: Sequence[tuple[int, bytes]]) -> list[Cluster]:
+    """Group (track sample, PCM) pieces into clusters: sounds whose reaches overlap are encoded together."""
+    groups: list[list[tuple[int, bytes]]] = []
+    reach_end = None
+    for start, pcm in sorted((p for p in pieces if p[1]), key=lambda p: p[0]):
+        first, last = _reach(start, len(pcm) // 2)
+        if groups and reach_end is not None and first <= reach_end:
+            groups[-1].append((start, pcm))
+            reach_end = max(reach_end, last)
+        else:
+            groups.append([(start, pcm)])
+            reach_end = last
+    return [Cluster(group[0][0], tuple((s - group[0][0], pcm) for s, pcm in group)) for group in groups]
+
+
+# -- the cache of encoded clusters ------------------------------------------------------
+
+class FrameCache:
+    """Encoded clusters on disk, ``<dir>/frames/ab/abcdef….mp3f``: a small header, then the frames."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root) / "frames"
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.mp3f"
+
+    def get(self, key: str) -> Encoded | None:
+        """The cluster's frames, or None; a truncated or corrupt entry is deleted and reported missing."""
+        path = self.path(key)
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            magic, first, count, digest = struct.unpack_from("<4siI16s", data)
+            body = data[28:]
+            if magic != CACHE_FORMAT or hashlib.blake2b(body, digest_size=16).digest() != digest:
+                raise mp3.FrameError("bad checksum")
+            frames = mp3.split(body)
+            if len(frames) != count:
+                raise mp3.FrameError("wrong frame count")
+            return Encoded(first, tuple(frames))
+        except (struct.error, mp3.FrameError):
+            path.unlink(missing_ok=True)
+            return None
+
+    def put(self, key: str, encoded: Encoded) -> None:
+        body = b"".join(encoded.frames)
+        head = struct.pack("<4siI16s", CACHE_FORMAT, encoded.first, len(encoded.frames),
+                           hashlib.blake2b(body, digest_size=16).digest())
+        system.write_atomic(self.path(key), head + body, sync=False)
+
+
+# -- encoding ----------------------------------------------------------------------------
+
+def encoder_id(bitrate: str) -> str:
+    """What shapes the encoded frames: the ffmpeg binary (by path, size and time) and the settings."""
+    binary = system.ffmpeg()
+    try:
+        stat = os.stat(binary)
+        version = f"{stat.st_size}-{stat.st_mtime_ns}"
+    except OSError:
+        version = "?"
+    return f"{binary}|{version}|libmp3lame|{bitrate}|cbr|no-reservoir"
+
+
+def _encode_args(bitrate: str, xing: bool) -> list[str]:
+    return [system.ffmpeg(), "-v", "error", "-nostdin", "-f", "s16le", "-ar", str(mp3.SAMPLE_RATE), "-ac", "1",
+            "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
+            "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-f", "mp3", "pipe:1"]
+
+
+@dataclass(frozen=True)
+class Stock:
+    """What every track needs besides its clusters: the two silent frames (208 and 209 bytes) and an Info
+    frame the encoder wrote, as the template of a track's own."""
+
+    silent: tuple[bytes, bytes]  # unpadded, padded
+    info_template: bytes
+    bytes_per_frame: float
+
+    def silence(self, padded: bool) -> bytes:
+        return self.silent[padded]
+
+
+def stock(cache_root: Path, bitrate: str, what: str = "encoding silence") -> Stock:
+    """Encode a few seconds of silence once (cached) for the silent frames and the Info template."""
+    encoder = encoder_id(bitrate)
+    path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
+    try:
+        frames = mp3.split(path.read_bytes())
+    except (OSError, mp3.FrameError):
+        frames = []
+    if len(frames) < 3 or frames[0][mp3.XING_AT:mp3.XING_AT + 4] != b"Info":
+        # to a file: ffmpeg fills in its Info frame at the end, which it cannot do on a pipe
+        with system.atomic_path(path, sync=False) as temp:
+            system.run([*_encode_args(bitrate, xing=True)[:-1], "-y", str(temp)], what,
+                       input=bytes(2 * mp3.SAMPLE_RATE * CALIBRATION_SECONDS))
+            frames = mp3.split(temp.read_bytes())
+    audio = frames[1:]
+    by_size = Counter(f for f in audio if mp3.is_silent(f))
+    silent = {mp3.header(f).padded: f for f, _ in sorted(by_size.items(), key=lambda item: item[1])}
+    if set(silent) != {False, True}:
+        raise BuildError(f"encoding silence: ffmpeg gave no padded and unpadded silent frames ({path})")
+    head = mp3.header(frames[0])
+    return Stock((silent[False], silent[True]), frames[0], 144_000 * head.bitrate / mp3.SAMPLE_RATE)
+
+
+def _layout(batch: Sequence[Cluster]) -> tuple[list[int], int]:
+    """Where each cluster starts in a batch (a sample), keeping its phase, and the batch's length."""
+    starts, frame = [], LEAD_FRAMES
+    for cluster in batch:
+        anchor = frame + MARGIN_FRAMES
+        start = anchor * mp3.SAMPLES_PER_FRAME + cluster.phase - mp3.DELAY
+        starts.append(start)
+        _, last = _reach(start, cluster.length)
+        frame = last + 1 + GAP_FRAMES
+    return starts, frame * mp3.SAMPLES_PER_FRAME
+
+
+def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int) -> Iterator[bytes]:
+    """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
+    at = 0
+    for cluster, start in zip(batch, starts):
+        for offset, pcm in cluster.parts:
+            begin = start + offset
+            if begin > at:
+                yield bytes(2 * (begin - at))
+                at = begin
+            skip = at - begin  # sounds in a cluster do not overlap (slots never do); be safe if they touch
+            if skip < len(pcm) // 2:
+                yield pcm[2 * skip:]
+                at = begin + len(pcm) // 2
+    yield bytes(2 * (total - at))
+
+
+def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str) -> list[Encoded]:
+    """Encode clusters in one ffmpeg run and cut out each one's frames."""
+    starts, total = _layout(batch)
+    data = system.run(_encode_args(bitrate, xing=False), what,
+                      input=_batch_pcm(batch, starts, total))
+    frames = mp3.split(data)
+    found = []
+    for cluster, start in zip(batch, starts):
+        reach_first, reach_last = _reach(start, cluster.length)
+        window = frames[reach_first:reach_last + 1]
+        if len(window) != reach_last + 1 - reach_first or not (mp3.is_silent(window[0])
+                                                                and mp3.is_silent(window[-1])):
+            raise BuildError("encoding: a sound reached beyond its margin of frames; "
+                             "raise assemble.MARGIN_FRAMES")
+        loud = [i for i, frame in enumerate(window) if not mp3.is_silent(frame)]
+        anchor = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
+        if not loud:
+            found.append(Encoded(0, ()))
+            continue
+        found.append(Encoded(reach_first + loud[0] - anchor, tuple(window[loud[0]:loud[-1] + 1])))
+    return found
+
+
+def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, jobs: int,
+                   what: str = "encoding") -> dict[str, Encoded]:
+    """Encode the clusters not in the cache, in at most `jobs` ffmpeg runs side by side; returns all of them."""
+    found: dict[str, Encoded] = {}
+    missing = []
+    for key, cluster in wanted.items():
+        encoded = cache.get(key)
+        if encoded is None:
+            missing.append((key, cluster))
+        else:
+            found[key] = encoded
+    if not missing:
+        return found
+    # balance the runs by length: the longest first, each to the shortest run so far
+    runs: list[list[tuple[str, Cluster]]] = [[] for _ in range(max(1, min(jobs, len(missing))))]
+    loads = [0] * len(runs)
+    for item in sorted(missing, key=lambda kc: -kc[1].length):
+        i = loads.index(min(loads))
+        runs[i].append(item)
+        loads[i] += item[1].length
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        results = list(pool.map(lambda run: encode_batch([c for _, c in run], bitrate, what), runs))
+    for run, encoded_run in zip(runs, results):
+        for (key, _), encoded in zip(run, encoded_run):
+            cache.put(key, encoded)
+            found[key] = encoded
+    return found
+
+
+# -- joining -----------------------------------------------------------------------------
+
+def join(placed: Sequence[tuple[Cluster, Encoded]], n_samples: int, stock: Stock) -> list[bytes]:
+    """The audio frames of a track of `n_samples`: each cluster's frames at its place, silence elsewhere.
+
+    Silent frames are padded or not so that the stream keeps its constant byte rate."""
+    count = mp3.frame_count(n_samples)
+    frames: list[bytes | None] = [None] * count
+    for cluster, encoded in placed:
+        at = cluster.anchor + encoded.first
+        if at < 0 or at + len(encoded.frames) > count:
+            raise BuildError(f"a sound at sample {cluster.start} does not fit in the track")
+        if any(frames[i] is not None for i in range(at, at + len(encoded.frames))):
+            raise BuildError(f"two sounds share frames near sample {cluster.start}")
+        frames[at:at + len(encoded.frames)] = encoded.frames
+    out: list[bytes] = []
+    written = 0
+    for i, frame in enumerate(frames):
+        if frame is None:
+            due = int((i + 1) * stock.bytes_per_frame)
+            frame = stock.silent[written + len(stock.silent[0]) < due]
+        out.append(frame)
+        written += len(frame)
+    return out
+
+
+def write_track(target: Path, tag: bytes, frames: list[bytes], n_samples: int, stock: Stock) -> None:
+    """The ID3 tag, the Info frame, the audio frames: atomically."""
+    info = mp3.info_frame(stock.info_template, frames, n_samples)
+    system.write_atomic(target, b"".join([tag, info, *frames]))

@@ -1,0 +1,162 @@
+"""Build days by joining encoded frames (the default `--encode frames`): the stages across all days at once.
+
+1. Speech: the lines missing from the cache, over all the days to build, are synthesized
+   once each, split among worker processes (one speech engine each).
+2. Clusters: each day's sounds, at their level, grouped and keyed by content and phase.
+3. Encoding: the clusters missing from the frame cache, over all days, in one streamed
+   ffmpeg run per CPU.
+4. Joining: each day's frames, the Info frame, the ID3 tag; then its lyrics and JSON.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import multiprocessing
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Callable
+
+from . import assemble, audio, loudness
+from .build import DayResult, Job, finish_day, tones
+from .errors import BuildError, CueError
+from .export import id3_tag
+from .render import overrun_error, overruns, pieces
+from .synth import SpeechCache, VoiceSettings, ensure_clips
+
+LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
+
+
+def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path) -> tuple[list[str], dict[str, str]]:
+    """Synthesize and cache `texts`; returns those made and, for each that failed, why."""
+    made: list[str] = []
+    failed: dict[str, str] = {}
+    cache = SpeechCache(cache_root)
+    for text in texts:
+        try:
+            ensure_clips([text], settings, cache, made.append)
+        except BuildError as exc:
+            failed[text] = str(exc)
+    return made, failed
+
+
+def _speak_in_worker(texts: list[str], settings: VoiceSettings, cache_root: Path
+                     ) -> tuple[list[str], dict[str, str]]:
+    with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints; a worker's stdout is the user's terminal
+        return _speak(texts, settings, cache_root)
+
+
+def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], None] | None
+                       ) -> tuple[dict[str, str], dict[str, str]]:
+    """Speak every line the days need and the cache lacks. Returns (text -> the first day needing it, for
+    the lines made; text -> error, for the lines that failed)."""
+    missing: dict[tuple[str, VoiceSettings, Path], str] = {}
+    for job in todo:
+        cache = SpeechCache(job.cache)
+        for text in job.script.speech():
+            if (text, job.settings, job.cache) not in missing and not cache.path(job.settings.key(text)).is_file():
+                missing[(text, job.settings, job.cache)] = job.script.routine
+    if not missing:
+        return {}, {}
+    groups: dict[tuple[VoiceSettings, Path], list[str]] = {}
+    for text, settings, root in missing:
+        groups.setdefault((settings, root), []).append(text)
+    made: list[str] = []
+    failed: dict[str, str] = {}
+    workers = max(1, min(jobs, len(missing) // LINES_PER_WORKER))
+    if workers == 1:
+        for (settings, root), texts in groups.items():
+            done, bad = _speak(texts, settings, root)
+            made += done
+            failed.update(bad)
+            for text in done:
+                if on_synth:
+                    on_synth(text)
+    else:
+        # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = [pool.submit(_speak_in_worker, texts[i::workers], settings, root)
+                       for (settings, root), texts in groups.items() for i in range(workers)]
+            for future in futures:
+                done, bad = future.result()
+                made += done
+                failed.update(bad)
+    first_use = {text: routine for (text, _, _), routine in missing.items()}
+    return {text: first_use[text] for text in made}, failed
+
+
+class _Clips:
+    """Each distinct clip read from the cache and leveled once per build, shared by every day."""
+
+    def __init__(self) -> None:
+        self.memo: dict[str, bytes] = {}
+
+    def for_job(self, job: Job) -> dict[str, bytes]:
+        cache = SpeechCache(job.cache)
+        clips = {}
+        for text in job.script.speech():
+            key = job.settings.key(text)
+            if key not in self.memo:
+                pcm = cache.get(key)
+                if pcm is None:
+                    raise BuildError(f"the speech for {text!r} is missing from the cache")
+                self.memo[key] = loudness.level_piece(pcm)
+            clips[text] = self.memo[key]
+        return clips
+
+
+def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] | None,
+                   finish: Callable[[DayResult], None], on_synth: Callable[[str], None] | None) -> None:
+    """Build `todo` by joining frames; every day ends in `finish`, built or failed."""
+    began = time.perf_counter()
+    first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
+    sounds = tones(todo[0].sound_files)
+    clips = _Clips()
+    days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
+    wanted: dict[str, dict[str, assemble.Cluster]] = {}  # by bit rate
+    for job in todo:
+        try:
+            bad = next((text for text in job.script.speech() if text in failed_lines), None)
+            if bad is not None:
+                where = next((str(e.where) for e in job.script.events if e.text == bad and e.where), "")
+                raise BuildError(f"{where + ': ' if where else ''}{failed_lines[bad]}")
+            day_clips = clips.for_job(job)
+            found = overruns(job.script, day_clips, sounds)
+            if found:
+                raise overrun_error(job.script, found)
+            day = assemble.clusters(pieces(job.script, day_clips, sounds))
+            encoder = assemble.encoder_id(job.bitrate)
+            keys = [cluster.key(encoder) for cluster in day]
+            wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
+            days.append((job, day, keys))
+        except CueError as exc:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+    encoded: dict[str, assemble.Encoded] = {}
+    stocks: dict[str, assemble.Stock] = {}
+    names = ", ".join(f"{job.script.routine}.mp3" for job, _, _ in days)
+    try:
+        for bitrate, clusters in wanted.items():
+            cache_root = next(job.cache for job, _, _ in days if job.bitrate == bitrate)
+            stocks[bitrate] = assemble.stock(cache_root, bitrate, f"encoding {names}")
+            encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs,
+                                                   f"encoding {names}"))
+    except CueError as exc:
+        for job, _, _ in days:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+        return
+    for job, day, keys in days:
+        if on_start:
+            on_start(job.script.routine)
+        try:
+            n_samples = audio.frames(job.script.duration_ms)
+            stock = stocks[job.bitrate]
+            frames = assemble.join([(c, encoded[k]) for c, k in zip(day, keys)], n_samples, stock)
+            assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, n_samples, stock)
+            finish_day(job)
+        except CueError as exc:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+            continue
+        made = sum(1 for routine in first_use.values() if routine == job.script.routine)
+        finish(DayResult(job.script.routine, "built", synthesized=made, seconds=time.perf_counter() - began,
+                         duration_ms=job.script.duration_ms))

@@ -1,0 +1,99 @@
+"""Is a day's MP3 current? Answered cheaply, without YAML, numpy or the speech engine.
+
+A build with nothing to do is the common case, so it must cost almost nothing. Each day's
+JSON records two things when its MP3 is written:
+
+* `source_key`: a hash of the files the day is made from (its routine, the program, the
+  library, the other files in the routines folder such as the cover, the sounds, the list
+  of days, which numbers the tracks), of cuecoach's own code, of the speech engine's and
+  ffmpeg's versions, and of the encoding. Unchanged files give an unchanged key, so the
+  day is current without being loaded or compiled. When the key differs, the build loads
+  and compiles the day and compares its build key (build.py), the final word.
+* `mp3`: the MP3's size and a hash of its first and last 64 kB (which hold the tag, the
+  Info frame with its CRC of the whole audio, and the end of the stream). A truncated,
+  emptied or replaced MP3 no longer matches and is built again. Hashing whole files cost
+  0.4 s for 42 days (measured); the ends cost a few ms.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+ENDS = 64 * 1024
+
+
+def mp3_seal(path: Path) -> dict[str, object]:
+    """What tells this MP3 whole and untouched: its size and the hash of its ends."""
+    with open(path, "rb") as handle:
+        size = os.fstat(handle.fileno()).st_size
+        head = handle.read(ENDS)
+        handle.seek(max(size - ENDS, 0))
+        tail = handle.read(ENDS)
+    return {"size": size, "ends": hashlib.blake2b(head + tail, digest_size=16).hexdigest()}
+
+
+def mp3_is_whole(path: Path, timeline: dict) -> bool:
+    try:
+        return timeline.get("mp3") == mp3_seal(path)
+    except OSError:
+        return False
+
+
+def _package_code() -> bytes:
+    here = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(digest_size=16)
+    for source in sorted(here.rglob("*.py")):
+        digest.update(source.read_bytes())
+    return digest.digest()
+
+
+def _tools() -> str:
+    """The versions of what else shapes a track: the speech engine's package and ffmpeg's binary."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        engine = version("pyttsx3")
+    except PackageNotFoundError:
+        engine = "none"
+    ffmpeg = shutil.which("ffmpeg") or ""
+    stamp = ""
+    if ffmpeg:
+        stat = os.stat(ffmpeg)
+        stamp = f"{stat.st_size}-{stat.st_mtime_ns}"
+    return f"{engine}|{sys.platform}|{ffmpeg}|{stamp}"
+
+
+def common_key(routines: Path, sounds: Path, sound_names: tuple[str, ...], day_ids: list[str], extra: str) -> str:
+    """The part of every day's source key that all days share."""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(json.dumps([extra, day_ids, _tools()]).encode())
+    digest.update(_package_code())
+    day_files = {f"{d}.yaml" for d in day_ids}
+    for path in sorted(routines.iterdir()) if routines.is_dir() else []:
+        if path.is_file() and path.name not in day_files:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for name in sound_names:
+        try:
+            digest.update((sounds / f"{name}.wav").read_bytes())
+        except OSError:
+            digest.update(b"missing")
+    return digest.hexdigest()
+
+
+def source_key(common: str, routine_file: Path) -> str:
+    try:
+        data = routine_file.read_bytes()
+    except OSError:
+        return ""
+    return hashlib.blake2b(common.encode() + data, digest_size=16).hexdigest()
+
+
+def unchanged(mp3: Path, timeline: dict | None, source: str) -> bool:
+    """True if the day was built from exactly these files and its MP3 (and lyrics) are whole."""
+    return (bool(source) and timeline is not None and timeline.get("source_key") == source
+            and mp3_is_whole(mp3, timeline) and mp3.with_suffix(".lrc").is_file())
