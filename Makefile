@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := espeak-ng ffmpeg python3-venv
 
-.PHONY: all setup system browser sounds test test-fast bench all-days clean
+.PHONY: all setup system browser test-tools sounds test test-fast bench all-days clean
 
 all: setup
 	$(BIN)/cuecoach build week1-day1
@@ -50,7 +50,14 @@ sounds: sounds/start.wav sounds/stop.wav sounds/finish.wav
 sounds/%.wav:
 	$(PYTHON) sounds/make_sounds.py
 
-test: setup browser
+# mp3val checks the joined MP3s (the assembly tests); Chromium comes from `browser`.
+test-tools:
+	@if ! command -v mp3val >/dev/null 2>&1; then \
+	  echo "installing mp3val (for the MP3 assembly tests)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mp3val >/dev/null; \
+	fi
+
+test: setup browser test-tools
 	$(BIN)/python -m pytest -q
 
 test-fast: setup browser

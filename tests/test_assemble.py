@@ -1,0 +1,244 @@
+"""Tracks joined from encoded frames: the frame format (fast, pure), and the real thing held against the
+rendered PCM and against a whole-track encode (real engine, real ffmpeg, mp3val, Chromium)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import run_cli
+from listen import RATE, decode
+
+from cuecoach import assemble, mp3
+from cuecoach.build import leveled_clips, prepare, read_sounds, tones
+from cuecoach.load import Project, load_series_or_raise, routine_ids
+from cuecoach.render import render
+
+SAMPLES = mp3.SAMPLES_PER_FRAME
+
+
+# -- the frame format, pure -------------------------------------------------------------
+
+def frame(padded: bool, loud: bool = False) -> bytes:
+    """A 64 kbit/s mono frame: silent (no spectrum) or not, by its side information."""
+    head = bytes([0xFF, 0xFB, 0x52 if padded else 0x50, 0xC4])
+    side = bytearray(mp3.SIDE_INFO)
+    if loud:
+        side[2] = 0x3F  # part2_3_length of the first granule becomes non-zero
+    return head + bytes(side) + bytes((209 if padded else 208) - 4 - mp3.SIDE_INFO)
+
+
+def test_frames_are_split_and_a_cut_stream_is_refused() -> None:
+    stream = frame(False) + frame(True, loud=True) + frame(True)
+    assert [len(f) for f in mp3.split(stream)] == [208, 209, 209]
+    assert [mp3.is_silent(f) for f in mp3.split(stream)] == [True, False, True]
+    with pytest.raises(mp3.FrameError):
+        mp3.split(stream[:-1])
+    with pytest.raises(mp3.FrameError):
+        mp3.split(b"\0" + stream)
+
+
+def test_crc16_is_lames_crc_however_long_the_data() -> None:
+    def slow(data: bytes) -> int:
+        crc = 0
+        for byte in data:
+            crc ^= byte
+            for _ in range(8):
+                crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+        return crc
+
+    rng = np.random.default_rng(7)
+    for size in (0, 1, 255, 256, 257, 5000, 70_001):
+        data = rng.integers(0, 256, size, dtype=np.uint8).tobytes()
+        assert mp3.crc16(data) == slow(data), size
+    assert mp3.crc16(b"123456789") == 0xBB3D  # CRC-16/ARC check value
+
+
+def test_the_info_frame_counts_frames_bytes_delay_and_padding() -> None:
+    template = bytearray(frame(False))
+    template[mp3.XING_AT:mp3.XING_AT + 4] = b"Info"
+    template[mp3.LAME_AT:mp3.LAME_AT + 9] = b"Lavc59.37"
+    frames = [frame(i % 50 != 0, loud=i % 3 == 0) for i in range(40)]
+    n_samples = 40 * SAMPLES - mp3.DELAY - 100
+    info = mp3.info_frame(bytes(template), frames, n_samples)
+    read = mp3.read_info(info)
+    assert read["frames"] == 40 and read["bytes"] == len(info) + sum(map(len, frames))
+    assert (read["delay"], read["padding"]) == (mp3.ENCODER_DELAY, 40 * SAMPLES - mp3.ENCODER_DELAY - n_samples)
+    assert read["music_crc"] == mp3.crc16(b"".join(frames))
+    zeroed = info[:mp3.LAME_AT + 34] + b"\0\0" + info[mp3.LAME_AT + 36:mp3.TAG_CRC_SPAN]
+    assert read["tag_crc"] == mp3.crc16(zeroed)
+    assert mp3.frame_count(n_samples) == 40
+    with pytest.raises(mp3.FrameError):  # too few frames to decode that many samples
+        mp3.info_frame(bytes(template), frames, n_samples + 200)
+
+
+def test_sounds_closer_than_their_reach_are_encoded_together() -> None:
+    tone = bytes(2 * 4410)  # 0.1 s
+    far, near = 44_100 * 3, 44_100 * 3 + 4410 + 441
+    groups = assemble.clusters([(far, tone), (0, tone), (near, tone)])
+    assert [g.start for g in groups] == [0, far]
+    assert groups[1].parts == ((0, tone), (near - far, tone))
+    assert groups[1].phase == (far + mp3.DELAY) % SAMPLES
+
+
+def test_a_cluster_is_keyed_by_its_sound_and_its_phase() -> None:
+    tone = b"\1\0" * 441
+    key = assemble.Cluster(441, ((0, tone),)).key("enc")
+    assert key == assemble.Cluster(441 + SAMPLES, ((0, tone),)).key("enc")  # same phase, a frame later
+    assert key != assemble.Cluster(882, ((0, tone),)).key("enc")  # another phase
+    assert key != assemble.Cluster(441, ((0, b"\2\0" * 441),)).key("enc")
+    assert key != assemble.Cluster(441, ((0, tone),)).key("another encoder")
+
+
+def test_joined_silence_keeps_the_constant_byte_rate() -> None:
+    stock = assemble.Stock((frame(False), frame(True)), b"", 144_000 * 64 / 44_100)
+    frames = assemble.join([], 44_100 * 60, stock)
+    assert len(frames) == mp3.frame_count(44_100 * 60)
+    total = sum(map(len, frames))
+    assert abs(total - len(frames) * stock.bytes_per_frame) < 1
+
+
+def test_a_truncated_frame_cache_entry_is_made_again(tmp_path: Path) -> None:
+    cache = assemble.FrameCache(tmp_path)
+    cache.put("ab12", assemble.Encoded(-1, (frame(True, loud=True), frame(True))))
+    assert cache.get("ab12") == assemble.Encoded(-1, (frame(True, loud=True), frame(True)))
+    path = cache.path("ab12")
+    path.write_bytes(path.read_bytes()[:-10])
+    assert cache.get("ab12") is None and not path.exists()
+
+
+# -- the real thing ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """The short routine built both ways from one speech cache, and the PCM they were rendered from."""
+    from conftest import DATA, ROOT
+
+    folder = tmp_path_factory.mktemp("both") / "project"
+    shutil.copytree(DATA / "project", folder)
+    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    run_cli("build", "short", cwd=folder)
+    run_cli("build", "short", "--encode", "whole", "--output", "whole", cwd=folder)
+    project = Project.at(folder)
+    sounds = read_sounds(project)
+    job = prepare(project, load_series_or_raise(project), "short", sounds, routine_ids(project))
+    pcm = render(job.script, leveled_clips(job), tones(sounds))
+    return {"folder": folder, "rendered": np.frombuffer(bytes(pcm), dtype="<i2").astype(np.float64) / 32768.0,
+            "frames": folder / "output" / "short.mp3", "whole": folder / "whole" / "short.mp3",
+            "timeline": json.loads((folder / "output" / "short.json").read_text())}
+
+
+def snr_db(reference: np.ndarray, decoded: np.ndarray) -> float:
+    assert len(decoded) == len(reference)
+    return float(10 * np.log10(np.sum(reference ** 2) / np.sum((reference - decoded) ** 2)))
+
+
+@pytest.mark.slow
+def test_an_assembled_track_matches_the_rendered_pcm_as_well_as_a_whole_encode(both: dict) -> None:
+    assembled, whole = decode(both["frames"]), decode(both["whole"])
+    # both decode to exactly the timeline's length: the Info frame's delay and padding are right
+    assert len(assembled) == len(whole) == len(both["rendered"])
+    ours, reference = snr_db(both["rendered"], assembled), snr_db(both["rendered"], whole)
+    assert ours > reference - 1.0, (ours, reference)
+    assert ours > 10  # and both are really the same sound, in the same place
+
+
+@pytest.mark.slow
+def test_every_silence_decodes_to_digital_silence(both: dict) -> None:
+    """Away from the sounds (their frames, and the frame after, where the filter banks ring out), every
+    sample is exactly zero: silent frames join silently."""
+    rendered, decoded = both["rendered"], decode(both["frames"])
+    loud = np.flatnonzero(rendered)
+    near = np.zeros(len(rendered) + 1, dtype=int)
+    reach = 3 * SAMPLES  # a frame either side of the frames a sound's samples fall in
+    starts = loud[np.r_[True, np.diff(loud) > 1]]
+    ends = loud[np.r_[np.diff(loud) > 1, True]]
+    for start, end in zip(starts, ends):
+        near[max(0, start - reach)] += 1
+        near[min(len(rendered), end + reach)] -= 1
+    quiet = np.cumsum(near)[:-1] == 0
+    assert quiet.sum() > RATE * 20  # the short routine is mostly waiting: this checks a lot of samples
+    assert np.count_nonzero(decoded[quiet]) == 0
+
+
+@pytest.mark.slow
+def test_the_assembled_track_passes_ffmpeg_and_mp3val_and_its_header_is_right(both: dict) -> None:
+    errors = subprocess.run(["ffmpeg", "-v", "error", "-i", str(both["frames"]), "-f", "null", "-"],
+                            capture_output=True, text=True)
+    assert errors.returncode == 0 and errors.stderr == ""
+    checked = subprocess.run(["mp3val", str(both["frames"])], capture_output=True, text=True)
+    assert "WARNING" not in checked.stdout and "ERROR" not in checked.stdout, checked.stdout
+    data = both["frames"].read_bytes()
+    tag = 10 + sum(b << shift for b, shift in zip(data[6:10], (21, 14, 7, 0)))  # after the ID3 tag: the Info frame
+    head = mp3.header(data, tag)
+    frames = mp3.split(data[tag:])
+    info = mp3.read_info(frames[0])
+    samples = len(both["rendered"])
+    assert info["frames"] == len(frames) - 1 == mp3.frame_count(samples)
+    assert info["bytes"] == len(data) - tag and head.mono and head.bitrate == 64
+    assert info["frames"] * SAMPLES - info["delay"] - info["padding"] == samples
+    assert info["music_crc"] == mp3.crc16(b"".join(frames[1:]))
+
+
+@pytest.mark.slow
+def test_a_truncated_or_replaced_mp3_is_rebuilt_by_a_plain_build(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    target = project / "output" / "short.mp3"
+    whole = target.read_bytes()
+    target.write_bytes(whole[: len(whole) // 2])
+    done = run_cli("build", "short", cwd=project)
+    assert "built short" in done.stderr and target.read_bytes() == whole
+    target.write_bytes(whole[:-3000] + bytes(3000))  # same size, another ending
+    done = run_cli("build", "short", cwd=project)
+    assert "built short" in done.stderr and target.read_bytes() == whole
+    done = run_cli("build", "short", cwd=project)
+    assert "skipped short" in done.stderr
+
+
+@pytest.mark.slow
+def test_an_edit_that_changes_no_sound_rebuilds_nothing_and_is_then_known_at_a_glance(project: Path) -> None:
+    run_cli("build", "short", cwd=project)
+    routine = project / "routines" / "short.yaml"
+    routine.write_text("# a comment changes the file, not the track\n" + routine.read_text())
+    mp3 = (project / "output" / "short.mp3").read_bytes()
+    done = run_cli("build", "short", cwd=project)
+    assert "skipped short" in done.stderr and (project / "output" / "short.mp3").read_bytes() == mp3
+    timeline = json.loads((project / "output" / "short.json").read_text())
+    from cuecoach.current import common_key, source_key, unchanged
+    from cuecoach.build import BUILD_FORMAT
+    from cuecoach.compile import SOUNDS
+
+    common = common_key(project / "routines", project / "sounds", SOUNDS, ["short"], f"{BUILD_FORMAT}|frames")
+    assert unchanged(project / "output" / "short.mp3", timeline, source_key(common, routine))
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.mark.slow
+def test_chromium_decodes_the_assembled_track_to_the_timelines_length(both: dict) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
+    data = list(both["frames"].read_bytes())
+    with playwright.sync_playwright() as driver:
+        browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
+        try:
+            page = browser.new_page()
+            seconds = page.evaluate(
+                """async (bytes) => {
+                    const context = new OfflineAudioContext(1, 44100, 44100);
+                    const buffer = await context.decodeAudioData(new Uint8Array(bytes).buffer);
+                    return buffer.length / buffer.sampleRate;
+                }""", data)
+        finally:
+            browser.close()
+    assert abs(seconds * 1000 - both["timeline"]["duration_ms"]) <= 5, seconds
