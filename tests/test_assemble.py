@@ -79,21 +79,20 @@ def test_the_info_frame_counts_frames_bytes_delay_and_padding() -> None:
 
 
 def test_sounds_closer_than_their_reach_are_encoded_together() -> None:
-    tone = bytes(2 * 4410)  # 0.1 s
     far, near = 44_100 * 3, 44_100 * 3 + 4410 + 441
-    groups = assemble.clusters([(far, tone), (0, tone), (near, tone)])
+    groups = assemble.clusters([(far, "tone", 4410), (0, "tone", 4410), (near, "line", 8820)])
     assert [g.start for g in groups] == [0, far]
-    assert groups[1].parts == ((0, tone), (near - far, tone))
+    assert groups[1].parts == ((0, "tone", 4410), (near - far, "line", 8820))
+    assert groups[1].length == near - far + 8820
     assert groups[1].phase == (far + mp3.DELAY) % SAMPLES
 
 
 def test_a_cluster_is_keyed_by_its_sound_and_its_phase() -> None:
-    tone = b"\1\0" * 441
-    key = assemble.Cluster(441, ((0, tone),)).key("enc")
-    assert key == assemble.Cluster(441 + SAMPLES, ((0, tone),)).key("enc")  # same phase, a frame later
-    assert key != assemble.Cluster(882, ((0, tone),)).key("enc")  # another phase
-    assert key != assemble.Cluster(441, ((0, b"\2\0" * 441),)).key("enc")
-    assert key != assemble.Cluster(441, ((0, tone),)).key("another encoder")
+    key = assemble.Cluster(441, ((0, "tone", 441),)).key("enc")
+    assert key == assemble.Cluster(441 + SAMPLES, ((0, "tone", 441),)).key("enc")  # same phase, a frame later
+    assert key != assemble.Cluster(882, ((0, "tone", 441),)).key("enc")  # another phase
+    assert key != assemble.Cluster(441, ((0, "other tone", 441),)).key("enc")
+    assert key != assemble.Cluster(441, ((0, "tone", 441),)).key("another encoder")
 
 
 def test_joined_silence_keeps_the_constant_byte_rate() -> None:
@@ -225,11 +224,12 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 @pytest.mark.slow
 def test_chromium_decodes_the_assembled_track_to_the_timelines_length(both: dict) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright  # a test dependency (pyproject.toml)
+
     if not os.path.exists(CHROMIUM):
         pytest.fail("Chromium is missing: `make test` installs it (apt-get install chromium)")
     data = list(both["frames"].read_bytes())
-    with playwright.sync_playwright() as driver:
+    with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
             page = browser.new_page()

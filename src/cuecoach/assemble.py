@@ -28,7 +28,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Callable, Iterator, Sequence
 
 from . import mp3, system
 from .errors import BuildError
@@ -44,15 +44,16 @@ SILENCE = b"\0\0"
 
 @dataclass(frozen=True)
 class Cluster:
-    """Sounds encoded together: those whose reach on the frame grid overlaps. `parts` are (offset, PCM),
-    offsets in samples from the cluster's start."""
+    """Sounds encoded together: those whose reach on the frame grid overlaps. `parts` are (offset in samples
+    from the cluster's start, the sound's id, its length in samples). A sound's id names its PCM exactly
+    (a clip's cache key and its level, a tone's hash): its PCM is fetched only if the cluster must be encoded."""
 
     start: int  # the track sample its first sound starts on
-    parts: tuple[tuple[int, bytes], ...]
+    parts: tuple[tuple[int, str, int], ...]
 
     @property
     def length(self) -> int:
-        return max(offset + len(pcm) // 2 for offset, pcm in self.parts)
+        return max(offset + length for offset, _, length in self.parts)
 
     @property
     def phase(self) -> int:
@@ -66,9 +67,8 @@ class Cluster:
     def key(self, encoder: str) -> str:
         digest = hashlib.blake2b(digest_size=16)
         digest.update(f"{FORMAT_VERSION}|{encoder}|{self.phase}|".encode())
-        for offset, pcm in self.parts:
-            digest.update(struct.pack("<qq", offset, len(pcm)))
-            digest.update(hashlib.blake2b(pcm, digest_size=16).digest())
+        for offset, piece, length in self.parts:
+            digest.update(f"{offset}|{piece}|{length}|".encode())
         return digest.hexdigest()
 
 
@@ -87,19 +87,19 @@ def _reach(start: int, length: int) -> tuple[int, int]:
     return first - MARGIN_FRAMES, last + MARGIN_FRAMES
 
 
-def clusters(pieces: Sequence[tuple[int, bytes]]) -> list[Cluster]:
-    """Group (track sample, PCM) pieces into clusters: sounds whose reaches overlap are encoded together."""
-    groups: list[list[tuple[int, bytes]]] = []
+def clusters(pieces: Sequence[tuple[int, str, int]]) -> list[Cluster]:
+    """Group (track sample, id, length) sounds into clusters: sounds whose reaches overlap are encoded together."""
+    groups: list[list[tuple[int, str, int]]] = []
     reach_end = None
-    for start, pcm in sorted((p for p in pieces if p[1]), key=lambda p: p[0]):
-        first, last = _reach(start, len(pcm) // 2)
+    for start, piece, length in sorted((p for p in pieces if p[2] > 0), key=lambda p: p[0]):
+        first, last = _reach(start, length)
         if groups and reach_end is not None and first <= reach_end:
-            groups[-1].append((start, pcm))
+            groups[-1].append((start, piece, length))
             reach_end = max(reach_end, last)
         else:
-            groups.append([(start, pcm)])
+            groups.append([(start, piece, length)])
             reach_end = last
-    return [Cluster(group[0][0], tuple((s - group[0][0], pcm) for s, pcm in group)) for group in groups]
+    return [Cluster(group[0][0], tuple((s - group[0][0], piece, n) for s, piece, n in group)) for group in groups]
 
 
 # -- the cache of encoded clusters ------------------------------------------------------
@@ -207,11 +207,13 @@ def _layout(batch: Sequence[Cluster]) -> tuple[list[int], int]:
     return starts, frame * mp3.SAMPLES_PER_FRAME
 
 
-def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int) -> Iterator[bytes]:
+def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int, pcm_of: Callable[[str], bytes]
+               ) -> Iterator[bytes]:
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
     for cluster, start in zip(batch, starts):
-        for offset, pcm in cluster.parts:
+        for offset, piece, _ in cluster.parts:
+            pcm = pcm_of(piece)
             begin = start + offset
             if begin > at:
                 yield bytes(2 * (begin - at))
@@ -223,11 +225,12 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int) -> Itera
     yield bytes(2 * (total - at))
 
 
-def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str) -> list[Encoded]:
+def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Callable[[str], bytes]
+                 ) -> list[Encoded]:
     """Encode clusters in one ffmpeg run and cut out each one's frames."""
     starts, total = _layout(batch)
     data = system.run(_encode_args(bitrate, xing=False), what,
-                      input=_batch_pcm(batch, starts, total))
+                      input=_batch_pcm(batch, starts, total, pcm_of))
     frames = mp3.split(data)
     found = []
     for cluster, start in zip(batch, starts):
@@ -247,7 +250,7 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str) -> list[Enco
 
 
 def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, jobs: int,
-                   what: str = "encoding") -> dict[str, Encoded]:
+                   pcm_of: Callable[[str], bytes], what: str = "encoding") -> dict[str, Encoded]:
     """Encode the clusters not in the cache, in at most `jobs` ffmpeg runs side by side; returns all of them."""
     found: dict[str, Encoded] = {}
     missing = []
@@ -259,15 +262,20 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
             found[key] = encoded
     if not missing:
         return found
-    # balance the runs by length: the longest first, each to the shortest run so far
-    runs: list[list[tuple[str, Cluster]]] = [[] for _ in range(max(1, min(jobs, len(missing))))]
-    loads = [0] * len(runs)
-    for item in sorted(missing, key=lambda kc: -kc[1].length):
-        i = loads.index(min(loads))
-        runs[i].append(item)
-        loads[i] += item[1].length
+    # one run per CPU, of about equal length; a run takes the clusters in order of their sounds, so that
+    # the same sound at its many phases comes up together (pcm_of may then keep just a few in memory)
+    missing.sort(key=lambda kc: kc[1].parts)
+    share = sum(c.length for _, c in missing) / max(1, min(jobs, len(missing)))
+    runs: list[list[tuple[str, Cluster]]] = [[]]
+    load = 0
+    for item in missing:
+        if load >= share and len(runs) < jobs:
+            runs.append([])
+            load = 0
+        runs[-1].append(item)
+        load += item[1].length
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        results = list(pool.map(lambda run: encode_batch([c for _, c in run], bitrate, what), runs))
+        results = list(pool.map(lambda run: encode_batch([c for _, c in run], bitrate, what, pcm_of), runs))
     for run, encoded_run in zip(runs, results):
         for (key, _), encoded in zip(run, encoded_run):
             cache.put(key, encoded)

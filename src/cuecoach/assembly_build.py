@@ -11,7 +11,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
+import hashlib
 import io
+import threading
 import multiprocessing
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -22,7 +25,7 @@ from . import assemble, audio, loudness
 from .build import DayResult, Job, finish_day, tones
 from .errors import BuildError, CueError
 from .export import id3_tag
-from .render import overrun_error, overruns, pieces
+from .render import overrun_error, overruns_by_length
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
@@ -86,24 +89,53 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
     return {text: first_use[text] for text in made}, failed
 
 
-class _Clips:
-    """Each distinct clip read from the cache and leveled once per build, shared by every day."""
+class _Pieces:
+    """Every sound of the build by id: its length for all, its PCM (read and leveled) only for those
+    that must be encoded. A clip's id is its cache key and its level, so that a build whose pieces are
+    all encoded reads each clip once and levels none."""
 
-    def __init__(self) -> None:
-        self.memo: dict[str, bytes] = {}
+    def __init__(self, sounds: dict[str, bytes], on_synth: Callable[[str], None] | None) -> None:
+        self.sounds = sounds
+        self.lengths: dict[str, int] = {}  # id -> samples
+        self.speech: dict[str, tuple[str, Job]] = {}  # id -> the text and a job that says it
+        self.made: dict[str, str] = {}  # text -> the day it was spoken for, if spoken here
+        self.on_synth = on_synth
+        self.sound_ids = {name: f"sound:{hashlib.blake2b(pcm, digest_size=12).hexdigest()}"
+                          for name, pcm in sounds.items()}
+        for name, pcm in sounds.items():
+            self.lengths[self.sound_ids[name]] = len(pcm) // 2
+        self.lock = threading.Lock()
 
-    def for_job(self, job: Job) -> dict[str, bytes]:
+    def for_job(self, job: Job) -> dict[str, str]:
+        """Each text of the day's script: its piece id."""
         cache = SpeechCache(job.cache)
-        clips = {}
+        ids = {}
         for text in job.script.speech():
-            key = job.settings.key(text)
-            if key not in self.memo:
-                pcm = cache.get(key)
-                if pcm is None:
-                    raise BuildError(f"the speech for {text!r} is missing from the cache")
-                self.memo[key] = loudness.level_piece(pcm)
-            clips[text] = self.memo[key]
-        return clips
+            piece = f"speech:{job.settings.key(text)}:{loudness.PIECE_GAIN_DB}"
+            if piece not in self.lengths:
+                self.lengths[piece] = len(self._clip(text, job, cache)) // 2
+                self.speech[piece] = (text, job)
+            ids[text] = piece
+        return ids
+
+    def _clip(self, text: str, job: Job, cache: SpeechCache) -> bytes:
+        # normally read from the cache; spoken here if its entry was found corrupt meanwhile
+        return ensure_clips([text], job.settings, cache, lambda said: self._note(said, job))[text]
+
+    def _note(self, text: str, job: Job) -> None:
+        self.made.setdefault(text, job.script.routine)
+        if self.on_synth:
+            self.on_synth(text)
+
+    @functools.lru_cache(maxsize=32)  # noqa: B019 - one instance per build
+    def pcm(self, piece: str) -> bytes:
+        """The sound's PCM at its level in every track (called from the encoding threads)."""
+        if piece.startswith("sound:"):
+            return next(pcm for name, pcm in self.sounds.items() if self.sound_ids[name] == piece)
+        text, job = self.speech[piece]
+        with self.lock:
+            clip = self._clip(text, job, SpeechCache(job.cache))
+        return loudness.level_piece(clip)
 
 
 def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] | None,
@@ -111,8 +143,13 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     """Build `todo` by joining frames; every day ends in `finish`, built or failed."""
     began = time.perf_counter()
     first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
-    sounds = tones(todo[0].sound_files)
-    clips = _Clips()
+    try:
+        sounds = tones(todo[0].sound_files)  # every day of a build has the same sounds
+    except CueError as exc:
+        for job in todo:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+        return
+    sounds_by_id = _Pieces(sounds, on_synth)
     days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}  # by bit rate
     for job in todo:
@@ -121,17 +158,21 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
             if bad is not None:
                 where = next((str(e.where) for e in job.script.events if e.text == bad and e.where), "")
                 raise BuildError(f"{where + ': ' if where else ''}{failed_lines[bad]}")
-            day_clips = clips.for_job(job)
-            found = overruns(job.script, day_clips, sounds)
+            ids = sounds_by_id.for_job(job)
+            found = overruns_by_length({t: 2 * sounds_by_id.lengths[i] for t, i in ids.items()},
+                                       {n: len(pcm) for n, pcm in sounds.items()}, job.script)
             if found:
                 raise overrun_error(job.script, found)
-            day = assemble.clusters(pieces(job.script, day_clips, sounds))
+            placed = [(audio.frames(e.at_ms), ids[e.text] if e.kind == "speech" else sounds_by_id.sound_ids[e.text])
+                      for e in job.script.events]
+            day = assemble.clusters([(at, piece, sounds_by_id.lengths[piece]) for at, piece in placed])
             encoder = assemble.encoder_id(job.bitrate)
             keys = [cluster.key(encoder) for cluster in day]
             wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
             days.append((job, day, keys))
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+    first_use.update(sounds_by_id.made)
     encoded: dict[str, assemble.Encoded] = {}
     stocks: dict[str, assemble.Stock] = {}
     names = ", ".join(f"{job.script.routine}.mp3" for job, _, _ in days)
@@ -140,7 +181,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
             cache_root = next(job.cache for job, _, _ in days if job.bitrate == bitrate)
             stocks[bitrate] = assemble.stock(cache_root, bitrate, f"encoding {names}")
             encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs,
-                                                   f"encoding {names}"))
+                                                   sounds_by_id.pcm, f"encoding {names}"))
     except CueError as exc:
         for job, _, _ in days:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))

@@ -23,11 +23,17 @@ class Overrun:
 
 def overruns(script: Script, clips: dict[str, bytes], sounds: dict[str, bytes]) -> list[Overrun]:
     """Every clip or sound longer than the slot the plan gave it."""
+    return overruns_by_length({text: len(data) for text, data in clips.items()},
+                              {name: len(data) for name, data in sounds.items()}, script)
+
+
+def overruns_by_length(clips: dict[str, int], sounds: dict[str, int], script: Script) -> list[Overrun]:
+    """The same, from the clips' and sounds' lengths in bytes."""
     found = []
     for event in script.events:
-        data = clips[event.text] if event.kind == "speech" else sounds[event.text]
-        if len(data) // SAMPLE_WIDTH > frames(event.slot_ms):
-            found.append(Overrun(event.text, event.where, len(data) // SAMPLE_WIDTH * 1000 // FRAME_RATE, event.slot_ms))
+        size = clips[event.text] if event.kind == "speech" else sounds[event.text]
+        if size // SAMPLE_WIDTH > frames(event.slot_ms):
+            found.append(Overrun(event.text, event.where, size // SAMPLE_WIDTH * 1000 // FRAME_RATE, event.slot_ms))
     return found
 
 
