@@ -36,7 +36,8 @@ from .errors import BuildError
 MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
 GAP_FRAMES = 3  # silent frames between two clusters in a batch encode, beyond their margins
 LEAD_FRAMES = 4  # silent frames a batch starts with
-CACHE_FORMAT = b"CCF1"
+CACHE_FORMAT = b"CCF2"
+HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
 FORMAT_VERSION = "frames-1"
 CALIBRATION_SECONDS = 3
 SILENCE = b"\0\0"
@@ -78,6 +79,7 @@ class Encoded:
 
     first: int
     frames: tuple[bytes, ...]
+    crcs: tuple[int, ...]  # each frame's CRC-16, for the Info frame's CRC of the whole audio
 
 
 def _reach(start: int, length: int) -> tuple[int, int]:
@@ -114,30 +116,38 @@ class FrameCache:
         return self.root / key[:2] / f"{key}.mp3f"
 
     def get(self, key: str) -> Encoded | None:
-        """The cluster's frames, or None; a truncated or corrupt entry is deleted and reported missing."""
+        """The cluster's frames, or None; a truncated or corrupt entry is deleted and reported missing.
+        Entry: the head, each frame's size (one byte over 200) and CRC, then the frames."""
         path = self.path(key)
         try:
             data = path.read_bytes()
         except OSError:
             return None
         try:
-            magic, first, count, digest = struct.unpack_from("<4siI16s", data)
-            body = data[28:]
-            if magic != CACHE_FORMAT or hashlib.blake2b(body, digest_size=16).digest() != digest:
+            magic, first, count, digest = HEAD.unpack_from(data)
+            rest = memoryview(data)[HEAD.size:]
+            if magic != CACHE_FORMAT or hashlib.blake2b(rest, digest_size=16).digest() != digest:
                 raise mp3.FrameError("bad checksum")
-            frames = mp3.split(body)
-            if len(frames) != count:
-                raise mp3.FrameError("wrong frame count")
-            return Encoded(first, tuple(frames))
-        except (struct.error, mp3.FrameError):
+            sizes = [200 + size for size in rest[:count]]
+            crcs = struct.unpack_from(f"<{count}H", rest, count)
+            at = HEAD.size + 3 * count
+            frames = []
+            for size in sizes:
+                frames.append(data[at:at + size])
+                at += size
+            if at != len(data):
+                raise mp3.FrameError("wrong length")
+            return Encoded(first, tuple(frames), crcs)
+        except (struct.error, ValueError):
             path.unlink(missing_ok=True)
             return None
 
     def put(self, key: str, encoded: Encoded) -> None:
-        body = b"".join(encoded.frames)
-        head = struct.pack("<4siI16s", CACHE_FORMAT, encoded.first, len(encoded.frames),
-                           hashlib.blake2b(body, digest_size=16).digest())
-        system.write_atomic(self.path(key), head + body, sync=False)
+        n = len(encoded.frames)
+        rest = b"".join([bytes(len(f) - 200 for f in encoded.frames), struct.pack(f"<{n}H", *encoded.crcs),
+                         *encoded.frames])
+        head = HEAD.pack(CACHE_FORMAT, encoded.first, n, hashlib.blake2b(rest, digest_size=16).digest())
+        system.write_atomic(self.path(key), head + rest, sync=False)
 
 
 # -- encoding ----------------------------------------------------------------------------
@@ -167,6 +177,10 @@ class Stock:
     silent: tuple[bytes, bytes]  # unpadded, padded
     info_template: bytes
     bytes_per_frame: float
+
+    @property
+    def silent_crcs(self) -> tuple[int, int]:
+        return tuple(mp3.frame_crcs(list(self.silent)))  # type: ignore[return-value]
 
     def silence(self, padded: bool) -> bytes:
         return self.silent[padded]
@@ -243,9 +257,10 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
         loud = [i for i, frame in enumerate(window) if not mp3.is_silent(frame)]
         anchor = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
         if not loud:
-            found.append(Encoded(0, ()))
+            found.append(Encoded(0, (), ()))
             continue
-        found.append(Encoded(reach_first + loud[0] - anchor, tuple(window[loud[0]:loud[-1] + 1])))
+        kept = window[loud[0]:loud[-1] + 1]
+        found.append(Encoded(reach_first + loud[0] - anchor, tuple(kept), tuple(mp3.frame_crcs(kept))))
     return found
 
 
@@ -285,12 +300,12 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
 
 # -- joining -----------------------------------------------------------------------------
 
-def join(placed: Sequence[tuple[Cluster, Encoded]], n_samples: int, stock: Stock) -> list[bytes]:
-    """The audio frames of a track of `n_samples`: each cluster's frames at its place, silence elsewhere.
-
-    Silent frames are padded or not so that the stream keeps its constant byte rate."""
+def join(placed: Sequence[tuple[Cluster, Encoded]], n_samples: int, stock: Stock) -> tuple[list[bytes], list[int]]:
+    """The audio frames of a track of `n_samples`, and their CRCs: each cluster's frames at its place,
+    silence elsewhere. Silent frames are padded or not so that the stream keeps its constant byte rate."""
     count = mp3.frame_count(n_samples)
     frames: list[bytes | None] = [None] * count
+    crcs = [0] * count
     for cluster, encoded in placed:
         at = cluster.anchor + encoded.first
         if at < 0 or at + len(encoded.frames) > count:
@@ -298,18 +313,21 @@ def join(placed: Sequence[tuple[Cluster, Encoded]], n_samples: int, stock: Stock
         if any(frames[i] is not None for i in range(at, at + len(encoded.frames))):
             raise BuildError(f"two sounds share frames near sample {cluster.start}")
         frames[at:at + len(encoded.frames)] = encoded.frames
-    out: list[bytes] = []
+        crcs[at:at + len(encoded.frames)] = encoded.crcs
+    silent, silent_crcs = stock.silent, stock.silent_crcs
+    short = len(silent[0])
     written = 0
     for i, frame in enumerate(frames):
         if frame is None:
-            due = int((i + 1) * stock.bytes_per_frame)
-            frame = stock.silent[written + len(stock.silent[0]) < due]
-        out.append(frame)
+            padded = written + short < int((i + 1) * stock.bytes_per_frame)
+            frame = frames[i] = silent[padded]
+            crcs[i] = silent_crcs[padded]
         written += len(frame)
-    return out
+    return frames, crcs  # type: ignore[return-value]
 
 
-def write_track(target: Path, tag: bytes, frames: list[bytes], n_samples: int, stock: Stock) -> None:
+def write_track(target: Path, tag: bytes, frames: list[bytes], crcs: list[int], n_samples: int,
+                stock: Stock) -> None:
     """The ID3 tag, the Info frame, the audio frames: atomically."""
-    info = mp3.info_frame(stock.info_template, frames, n_samples)
+    info = mp3.info_frame(stock.info_template, frames, n_samples, mp3.joined_crc(frames, crcs))
     system.write_atomic(target, b"".join([tag, info, *frames]))

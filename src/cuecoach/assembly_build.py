@@ -192,8 +192,8 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         try:
             n_samples = audio.frames(job.script.duration_ms)
             stock = stocks[job.bitrate]
-            frames = assemble.join([(c, encoded[k]) for c, k in zip(day, keys)], n_samples, stock)
-            assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, n_samples, stock)
+            frames, crcs = assemble.join([(c, encoded[k]) for c, k in zip(day, keys)], n_samples, stock)
+            assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
             finish_day(job)
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))

@@ -304,7 +304,9 @@ def finish_unchanged(job: Job) -> None:
     new source key, so that the next build knows it at a glance."""
     data = read_json(job.timeline)
     if data is not None and job.source and data.get("source_key") != job.source:
-        write_json(job.timeline, {**data, "source_key": job.source})
+        # no fsync: if this is lost, the next build merely compiles the day again to know it is current
+        system.write_atomic(job.timeline, json.dumps({**data, "source_key": job.source}, indent=1,
+                                                     ensure_ascii=False) + "\n", sync=False)
 
 
 def write_playlists(project: Project) -> list[Path]:
