@@ -265,18 +265,13 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
 
 
 def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, jobs: int,
-                   pcm_of: Callable[[str], bytes], what: str = "encoding") -> dict[str, Encoded]:
-    """Encode the clusters not in the cache, in at most `jobs` ffmpeg runs side by side; returns all of them."""
-    found: dict[str, Encoded] = {}
-    missing = []
-    for key, cluster in wanted.items():
-        encoded = cache.get(key)
-        if encoded is None:
-            missing.append((key, cluster))
-        else:
-            found[key] = encoded
+                   pcm_of: Callable[[str], bytes], what: str = "encoding") -> int:
+    """Encode the clusters the cache lacks, in at most `jobs` ffmpeg runs side by side, into the cache.
+    Returns how many were encoded. (Frames are read back from the cache when tracks are joined, so a
+    build never holds every cluster's frames at once.)"""
+    missing = [(key, cluster) for key, cluster in wanted.items() if not cache.path(key).is_file()]
     if not missing:
-        return found
+        return 0
     # one run per CPU, of about equal length; a run takes the clusters in order of their sounds, so that
     # the same sound at its many phases comes up together (pcm_of may then keep just a few in memory)
     missing.sort(key=lambda kc: kc[1].parts)
@@ -289,13 +284,23 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
             load = 0
         runs[-1].append(item)
         load += item[1].length
-    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
-        results = list(pool.map(lambda run: encode_batch([c for _, c in run], bitrate, what, pcm_of), runs))
-    for run, encoded_run in zip(runs, results):
-        for (key, _), encoded in zip(run, encoded_run):
+    def encode_run(run: list[tuple[str, Cluster]]) -> None:
+        for (key, _), encoded in zip(run, encode_batch([c for _, c in run], bitrate, what, pcm_of)):
             cache.put(key, encoded)
-            found[key] = encoded
-    return found
+
+    with ThreadPoolExecutor(max_workers=len(runs)) as pool:
+        list(pool.map(encode_run, runs))
+    return len(missing)
+
+
+def frames_of(key: str, cluster: Cluster, cache: FrameCache, bitrate: str, pcm_of: Callable[[str], bytes],
+              what: str) -> Encoded:
+    """A cluster's frames from the cache; encoded again on its own if its entry was found damaged."""
+    encoded = cache.get(key)
+    if encoded is None:
+        (encoded,) = encode_batch([cluster], bitrate, what, pcm_of)
+        cache.put(key, encoded)
+    return encoded
 
 
 # -- joining -----------------------------------------------------------------------------

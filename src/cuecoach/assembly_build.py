@@ -78,13 +78,15 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
                     on_synth(text)
     else:
         # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        # workers - 1 processes, and this one: a worker costs a process start and a speech engine
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = [pool.submit(_speak_in_worker, texts[i::workers], settings, root)
-                       for (settings, root), texts in groups.items() for i in range(workers)]
-            for future in futures:
-                done, bad = future.result()
-                made += done
-                failed.update(bad)
+                       for (settings, root), texts in groups.items() for i in range(1, workers)]
+            results = [_speak(texts[0::workers], settings, root) for (settings, root), texts in groups.items()]
+            results += [future.result() for future in futures]
+        for done, bad in results:
+            made += done
+            failed.update(bad)
     first_use = {text: routine for (text, _, _), routine in missing.items()}
     return {text: first_use[text] for text in made}, failed
 
@@ -173,15 +175,14 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
     first_use.update(sounds_by_id.made)
-    encoded: dict[str, assemble.Encoded] = {}
     stocks: dict[str, assemble.Stock] = {}
     names = ", ".join(f"{job.script.routine}.mp3" for job, _, _ in days)
     try:
         for bitrate, clusters in wanted.items():
             cache_root = next(job.cache for job, _, _ in days if job.bitrate == bitrate)
             stocks[bitrate] = assemble.stock(cache_root, bitrate, f"encoding {names}")
-            encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs,
-                                                   sounds_by_id.pcm, f"encoding {names}"))
+            assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs, sounds_by_id.pcm,
+                                    f"encoding {names}")
     except CueError as exc:
         for job, _, _ in days:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
@@ -192,7 +193,11 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         try:
             n_samples = audio.frames(job.script.duration_ms)
             stock = stocks[job.bitrate]
-            frames, crcs = assemble.join([(c, encoded[k]) for c, k in zip(day, keys)], n_samples, stock)
+            cache = assemble.FrameCache(job.cache)
+            what = f"encoding {job.script.routine}.mp3"
+            placed = [(c, assemble.frames_of(k, c, cache, job.bitrate, sounds_by_id.pcm, what))
+                      for c, k in zip(day, keys)]
+            frames, crcs = assemble.join(placed, n_samples, stock)
             assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
             finish_day(job)
         except CueError as exc:
