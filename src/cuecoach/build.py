@@ -1,9 +1,13 @@
 """Build days: decide what is stale (in the main process), then synthesize, render and export it (in workers).
 
 A day's build key hashes everything that shapes its audio: the compiled script, the keys
-of its clips, the sound files, the MP3 settings and tags, and the code version. It is
-stored in the day's JSON timeline; a day whose MP3 exists and whose JSON holds the same
-key is current and is skipped.
+of its clips, the sound files, the MP3 settings and tags, the encoding and the code
+version. It is stored in the day's JSON timeline with the MP3's size and the hash of its
+ends; a day whose JSON holds the same key and whose MP3 still matches is current and is
+skipped. Before any of that, `current.py` answers for days whose files are unchanged.
+
+Days are made by joining encoded frames (`assembly_build.py`, the default) or, with
+`encode="whole"`, by encoding each rendered day whole in worker processes (`make`).
 """
 
 from __future__ import annotations
