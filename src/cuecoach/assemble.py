@@ -36,9 +36,9 @@ from .errors import BuildError
 MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
 GAP_FRAMES = 3  # silent frames between two clusters in a batch encode, beyond their margins
 LEAD_FRAMES = 4  # silent frames a batch starts with
-CACHE_FORMAT = b"CCF2"
+CACHE_FORMAT = b"CCF2"  # part of every key: a new format never meets entries of the old one
 HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
-FORMAT_VERSION = "frames-1"
+FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 CALIBRATION_SECONDS = 3
 SILENCE = b"\0\0"
 
@@ -269,7 +269,8 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
     """Encode the clusters the cache lacks, in at most `jobs` ffmpeg runs side by side, into the cache.
     Returns how many were encoded. (Frames are read back from the cache when tracks are joined, so a
     build never holds every cluster's frames at once.)"""
-    missing = [(key, cluster) for key, cluster in wanted.items() if not cache.path(key).is_file()]
+    # every entry is read once here: a damaged one is then encoded with the others, not alone later
+    missing = [(key, cluster) for key, cluster in wanted.items() if cache.get(key) is None]
     if not missing:
         return 0
     # one run per CPU, of about equal length; a run takes the clusters in order of their sounds, so that

@@ -226,6 +226,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     all_ids = routine_ids(project)
     common = common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}")
     sources: dict[str, str] = {}
+    read: dict[Path, dict] = {}  # the timelines read, for the playlists
     rest: list[str] = []
     for ref in refs:
         try:
@@ -237,11 +238,12 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
         mp3, timeline = outputs(project, routine_id)
         data = None if force else read_json(timeline)
         if data is not None and unchanged(mp3, data, sources[ref]):
+            read[timeline] = data
             finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
         else:
             rest.append(ref)
     if not rest:
-        write_playlists(project)
+        write_playlists(project, read)
         return summary
 
     series = load_series_or_raise(project)
@@ -313,13 +315,14 @@ def finish_unchanged(job: Job) -> None:
                                                      ensure_ascii=False) + "\n", sync=False)
 
 
-def write_playlists(project: Project) -> list[Path]:
-    """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder."""
+def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> list[Path]:
+    """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder.
+    `read`: timelines already read in this build (unchanged since)."""
     weeks: dict[int, list[tuple[str, int, str]]] = {}
     everything = []
     for routine_id in routine_ids(project):
         mp3, timeline = outputs(project, routine_id)
-        data = read_json(timeline)
+        data = (read or {}).get(timeline) or read_json(timeline)
         if data is None or not mp3.is_file():
             continue
         entry = (str(data.get("title", routine_id)), int(data.get("duration_ms", 0)), mp3.name)
