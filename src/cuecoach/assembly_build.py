@@ -113,7 +113,7 @@ class _Pieces:
         cache = SpeechCache(job.cache)
         ids = {}
         for text in job.script.speech():
-            piece = f"speech:{job.settings.key(text)}:{loudness.PIECE_GAIN_DB}"
+            piece = f"speech:{job.settings.key(text)}:{loudness.PIECE_RECIPE}"
             if piece not in self.lengths:
                 self.lengths[piece] = len(self._clip(text, job, cache)) // 2
                 self.speech[piece] = (text, job)

@@ -97,8 +97,11 @@ def read_sounds(project: Project) -> dict[str, bytes]:
 
 def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes],
               encode: str = "frames") -> str:
+    from .loudness import PIECE_RECIPE
+
     blob = json.dumps({
         "encode": encode,
+        "level": PIECE_RECIPE,
         "format": BUILD_FORMAT,
         "script": timeline_json(script),
         "clips": [settings.key(text) for text in script.speech()],
