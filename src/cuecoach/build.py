@@ -8,9 +8,8 @@ key is current and is skipped.
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -25,8 +24,9 @@ from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
+from .schema import Program
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
-from .render import pieces, render
+from .render import render
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 from .timeline import timeline_json
 
@@ -106,12 +106,51 @@ def is_current(mp3: Path, timeline: Path, key: str) -> bool:
             and mp3.with_suffix(".lrc").is_file())
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str]) -> Job:
+def with_engine(program: Program, engine: str | None) -> Program:
+    """The program, speaking with `engine` if one was given on the command line."""
+    return dataclasses.replace(program, engine=engine) if engine else program
+
+
+def voice_problems(project: Project, program: Program) -> list[tuple]:
+    """A voice or engine that does not exist, located in program.yaml (for `check`, before any build)."""
+    where = program.where.get("voice") or program.where.get("engine") or Where(shown(project.routines / "program.yaml"))
+    try:
+        settings = voice_settings(project, program)
+        if settings.engine == "piper":
+            from .synth import piper_engine
+
+            path = piper_engine.model_path(settings.voice)
+            if not path.is_file():
+                return [(where, f"'voice' names {program.voice}, which is not a file; give the path of a Piper .onnx "
+                                "model relative to the routines folder, or en_US-joe-medium")]
+            piper_engine.load(str(path))
+        elif program.voice:
+            from .synth import pyttsx3_engine
+
+            if pyttsx3_engine.pick_voice(pyttsx3_engine.voices(), program.voice) is None:
+                return [(where, f"no {settings.engine} voice matches {program.voice!r}; run `cuecoach voices` to "
+                                "list them, or set voice: null for the system default")]
+    except CueError as exc:
+        return [(program.where.get("engine") or where, str(exc))]
+    return []
+
+
+def voice_settings(project: Project, program, engine: str | None = None) -> VoiceSettings:
+    """The program's voice, rate, engine (or the one given on the command line) and loudness."""
+    engine = engine or program.engine
+    voice = program.voice
+    if voice and voice.lower().endswith(".onnx"):  # a Piper model in the routines folder
+        voice = str((project.routines / voice).resolve())
+    return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
+
+
+def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str],
+            engine: str | None = None) -> Job:
     """Load and compile a day and work out its key. Pure but for reading the routine file."""
     routine = load_day(project, series, ref)
-    program = series.program
+    program = with_engine(series.program, engine)
     script = compile_routine(routine, program)
-    settings = VoiceSettings(program.voice, program.rate)
+    settings = voice_settings(project, program)
     track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
     gear = ", ".join(script.equipment)
     cover = cover_path(project, program)
@@ -141,16 +180,15 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
         text = synthesized[-1] if synthesized else ""
         where = next((str(e.where) for e in job.script.events if e.text == text and e.where), "")
         raise BuildError(f"{where + ': ' if where else ''}{exc}") from None
-    sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
+    # every piece's level was fixed when it was made: no gain per track
+    sounds = {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data, job.settings.loudness)
               for name, data in job.sound_files.items()}
-    leveled = loudness.level_track(pieces(job.script, clips, sounds), audio.frames(job.script.duration_ms),
-                                   fixed=set(sounds.values()))
-    track = render(job.script, {text: leveled.get(pcm, pcm) for text, pcm in clips.items()},
-                   {name: leveled.get(pcm, pcm) for name, pcm in sounds.items()})
+    track = render(job.script, clips, sounds)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
+                                          loudness=job.settings.loudness,
                                           engine=job.settings.engine))
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
                      seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms)
@@ -158,15 +196,14 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
 
 def _make_in_worker(job: Job) -> DayResult:
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # a worker's stdout is the user's terminal
-            return make(job)
+        return make(job)
     except CueError as exc:
         return DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code)
 
 
 def build(project: Project, refs: list[str], *, force: bool = False, jobs: int | None = None,
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
-          on_synth: Callable[[str], None] | None = None) -> Summary:
+          on_synth: Callable[[str], None] | None = None, engine: str | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
     series = load_series_or_raise(project)
     sounds = read_sounds(project)
@@ -183,7 +220,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     todo: list[Job] = []
     for ref in refs:
         try:
-            job = prepare(project, series, ref, sounds, all_ids)
+            job = prepare(project, series, ref, sounds, all_ids, engine)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -249,7 +286,7 @@ def write_playlists(project: Project) -> list[Path]:
     return written
 
 
-def check(project: Project) -> list[tuple]:
+def check(project: Project, engine: str | None = None) -> list[tuple]:
     """Every problem in every routine file and the library, without building anything."""
     problems: list = []
     program, library, known = load_series(project, problems)
@@ -258,6 +295,8 @@ def check(project: Project) -> list[tuple]:
         problems.append((Where(shown(project.routines)), "no routines here; write one such as week1-day1.yaml"))
     if program is None:
         return sorted(set(problems))
+    program = with_engine(program, engine)
+    problems += voice_problems(project, program)
     series = Series(program, library, frozenset(known))
     for routine_id in ids:
         try:
