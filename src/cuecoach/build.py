@@ -107,8 +107,11 @@ def is_current(mp3: Path, timeline: Path, key: str) -> bool:
 
 
 def with_engine(program: Program, engine: str | None) -> Program:
-    """The program, speaking with `engine` if one was given on the command line."""
-    return dataclasses.replace(program, engine=engine) if engine else program
+    """The program, speaking with `engine` if one was given on the command line: another engine than
+    program.yaml's speaks with its own default voice (a voice belongs to its engine)."""
+    if not engine or engine == program.engine:
+        return program
+    return dataclasses.replace(program, engine=engine, voice=None)
 
 
 def voice_problems(project: Project, program: Program) -> list[tuple]:
