@@ -1,52 +1,56 @@
-"""Measure every distinct line of the program with one engine: clip length against spoken.estimate_ms,
-and the engine's words a minute. The figures behind spoken.LENGTH_LOW, the estimate's margin and
-piper_engine.NATIVE_WPM.
+"""Fit and check the speech-length models on every line of a built program, with no synthesis: each
+line's clip is read from the speech cache the build filled.
 
-    .venv/bin/python tests/calibrate_speech.py pyttsx3|piper [rate] [--raw]
+    .venv/bin/cuecoach build --all [--engine piper] -o OUT --cache CACHE
+    .venv/bin/python tests/calibrate_speech.py OUT CACHE
+
+Prints, for the engine the build used: the words a minute actually spoken (against the asked rate),
+each clip's length against spoken.estimate_ms (the plan's slot: must stay under 1) and against
+spoken.expected_ms (the length check), and a least-squares fit of the features expected_ms uses.
 """
 
 from __future__ import annotations
 
-import statistics
+import json
 import sys
-import time
 from pathlib import Path
+
+import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from cuecoach import audio, spoken  # noqa: E402
-from cuecoach.compile import compile_routine  # noqa: E402
-from cuecoach.load import Project, load_routine, routine_ids  # noqa: E402
-from cuecoach.synth import ENGINES  # noqa: E402
+from cuecoach.synth import SpeechCache, VoiceSettings  # noqa: E402
 
 
-def program_lines(root: Path) -> list[str]:
-    project = Project.at(root)
-    texts: dict[str, None] = {}
-    for routine in routine_ids(project):
-        loaded = load_routine(project, routine)
-        texts.update(dict.fromkeys(compile_routine(loaded.routine, loaded.program).speech()))
-    return list(texts)
+def lines(output: Path, cache: Path) -> tuple[VoiceSettings, dict[str, float]]:
+    found: dict[str, float] = {}
+    settings = None
+    for timeline in sorted(output.glob("*.json")):
+        data = json.loads(timeline.read_text())
+        settings = VoiceSettings(data["voice"], data["rate"], data["engine"], data["loudness"])
+        for event in data["events"]:
+            if event["kind"] == "speech" and event["text"] not in found:
+                pcm = SpeechCache(cache).get(settings.key(event["text"]))
+                if pcm is not None:
+                    found[event["text"]] = len(pcm) / audio.SAMPLE_WIDTH * 1000 / audio.FRAME_RATE
+    return settings, found
 
 
 def main() -> None:
-    engine_name = sys.argv[1]
-    rate = int(sys.argv[2]) if len(sys.argv) > 2 else 160
-    texts = program_lines(Path(__file__).resolve().parent.parent)
-    began = time.perf_counter()
-    engine = ENGINES[engine_name].Engine("en-us" if engine_name == "pyttsx3" else None, rate)
-    ratios, words, seconds = [], 0, 0.0
-    for text in texts:
-        clip = audio.trim(audio.decode(engine.speak(text), text))
-        ms = len(clip.raw_data) / 2 * 1000 / audio.FRAME_RATE
-        ratios.append(ms / spoken.estimate_ms(text, rate, engine_name))
-        words += len(spoken.spoken(text).split())
-        seconds += ms / 1000
-    ratios.sort()
-    print(f"{engine_name} at {rate}: {len(texts)} lines in {time.perf_counter() - began:.1f} s; clip/estimate "
-          f"min {ratios[0]:.3f} p1 {ratios[len(ratios) // 100]:.3f} median {statistics.median(ratios):.3f} "
-          f"p99 {ratios[-len(ratios) // 100]:.3f} max {ratios[-1]:.3f}; {words / seconds * 60:.0f} words a minute "
-          "(pauses included)")
+    settings, found = lines(Path(sys.argv[1]), Path(sys.argv[2]))
+    texts = list(found)
+    ms = np.array([found[t] for t in texts])
+    words = sum(len(spoken.spoken(t).split()) for t in texts)
+    print(f"{settings.engine} at {settings.rate}: {len(texts)} lines, {words / ms.sum() * 60_000:.0f} words a minute")
+    for name, model in (("estimate_ms", spoken.estimate_ms), ("expected_ms", spoken.expected_ms)):
+        ratio = np.sort(ms / np.array([model(t, settings.rate, settings.engine) for t in texts]))
+        print(f"  clip / {name}: min {ratio[0]:.3f}  p1 {np.percentile(ratio, 1):.3f}  median "
+              f"{np.median(ratio):.3f}  p99 {np.percentile(ratio, 99):.3f}  max {ratio[-1]:.3f}")
+    features = np.array([spoken.length_features(t) for t in texts])
+    scale = spoken.rate_scale(settings.rate)
+    coef, *_ = np.linalg.lstsq(features * scale, ms, rcond=None)
+    print("  fit at 160 wpm (constant, letters, words, sentence breaks, commas):", np.round(coef, 1))
 
 
 if __name__ == "__main__":

@@ -50,11 +50,11 @@ def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path,
     real = synth.pyttsx3_engine.Engine.speak
     calls = []
 
-    def first_too_fast(self, text: str) -> bytes:  # the first attempt is three times too fast (or cut short)
+    def first_too_fast(self, text: str) -> bytes:  # the first attempt comes out twice too fast (a lost rate)
         calls.append(self)
         data = real(self, text)
         if len(calls) == 1:
-            return _wav(audio.decode(data, text).raw_data, 3)
+            return _wav(audio.decode(data, text).raw_data, 2)
         return data
 
     monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak", first_too_fast)

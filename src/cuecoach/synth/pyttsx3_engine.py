@@ -34,6 +34,7 @@ import sys
 import tempfile
 import threading
 import time
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,7 @@ from ..errors import BuildError
 NAME = "pyttsx3"
 SETTLE_S = 0.02  # time for espeak's thread to take the queued voice and rate before the run loop starts
 FILE_TIMEOUT_S = 10.0
+CHILD_TIMEOUT_S = 60.0  # generous: a loaded machine; a fork can still hang on a lock another thread held
 ATTEMPTS = 5
 RETRIES: list[str] = []  # lines spoken again after a cancel, for measurements
 
@@ -52,6 +54,7 @@ def driver_name() -> str:
     return {"darwin": "nsss", "win32": "sapi5"}.get(sys.platform, "espeak")
 
 
+@lru_cache(maxsize=1)
 def identity() -> str:
     try:
         return f"pyttsx3-{version('pyttsx3')}-{driver_name()}"
@@ -127,7 +130,10 @@ def _in_child(function: Any, *args: Any) -> Any:
     if driver_name() != "espeak":  # fork is for Linux; the system voices elsewhere speak in-process
         return function(*args)
     with multiprocessing.get_context("fork").Pool(1) as pool:
-        return pool.apply(function, args)
+        try:
+            return pool.apply_async(function, args).get(CHILD_TIMEOUT_S)
+        except multiprocessing.TimeoutError:
+            return None  # a child that hangs is ended with its pool; the clip is asked for again
 
 
 class Engine:
