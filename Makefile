@@ -32,7 +32,7 @@ system:
 $(BIN)/cuecoach: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,piper]'
 	@touch $@
 
 # The web player's tests drive the system's Chromium (playwright cannot download a browser here).

@@ -58,7 +58,7 @@ def _release_speech_engine():
 
     from cuecoach import synth
 
-    synth._engine = None
+    synth._engines.clear()
     gc.collect()
 
 

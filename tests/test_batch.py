@@ -48,7 +48,7 @@ def test_a_missing_speech_engine_says_how_to_install_it(project: Path, monkeypat
         raise OSError("libespeak-ng.so.1: cannot open shared object file: No such file or directory")
 
     monkeypatch.setattr(pyttsx3, "init", no_library)
-    monkeypatch.setattr(synth, "_engine", None)
+    monkeypatch.setattr(synth, "_engines", {})
     summary = build(Project.at(project), ["short"], jobs=1)
     (result,) = summary.results
     assert result.status == "failed" and len(result.message.splitlines()) == 1

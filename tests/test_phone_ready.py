@@ -22,8 +22,26 @@ def ebur128(mp3: Path) -> tuple[float, float]:
 
 def test_loudness_is_podcast_level_with_headroom(built_short: Path) -> None:
     integrated, true_peak = ebur128(built_short / "output" / "short.mp3")
-    assert abs(integrated - -16) <= 1.0, integrated
-    assert true_peak <= -1.0, true_peak
+    assert abs(integrated - -19) <= 1.0, integrated  # the mono podcast target, program.yaml's default
+    assert true_peak <= -1.5, true_peak
+
+
+def test_speech_keeps_its_natural_dynamics(built_short: Path) -> None:
+    """Gentle levelling, not a brick wall: the spoken lines' median crest factor on the decoded MP3 is
+    at least 13 dB (espeak's raw speech: about 17; the old limited clips: 9.9)."""
+    import statistics
+
+    from cuecoach.loudness import crest_db
+
+    signal = decode(built_short / "output" / "short.mp3")
+    timeline = json.loads((built_short / "output" / "short.json").read_text())
+    crests = []
+    for event in (e for e in timeline["events"] if e["kind"] == "speech"):
+        piece = signal[int(event["at_ms"] * RATE / 1000): int((event["at_ms"] + event["slot_ms"]) * RATE / 1000)]
+        loud = [i for i in range(0, len(piece), 441) if abs(piece[i:i + 441]).max() > 10 ** (-50 / 20)]
+        if loud:
+            crests.append(crest_db(piece[loud[0]: loud[-1] + 441]))
+    assert statistics.median(crests) >= 13.0, crests
 
 
 def test_tones_sit_below_the_voice(built_short: Path) -> None:

@@ -10,10 +10,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
-import io
 import threading
 import multiprocessing
 import time
@@ -21,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from . import assemble, audio, loudness
+from . import assemble, audio
 from .build import DayResult, Job, finish_day, tones
 from .errors import BuildError, CueError
 from .export import id3_tag
@@ -42,12 +40,6 @@ def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path) -> tuple
         except BuildError as exc:
             failed[text] = str(exc)
     return made, failed
-
-
-def _speak_in_worker(texts: list[str], settings: VoiceSettings, cache_root: Path
-                     ) -> tuple[list[str], dict[str, str]]:
-    with contextlib.redirect_stdout(io.StringIO()):  # pyttsx3 prints; a worker's stdout is the user's terminal
-        return _speak(texts, settings, cache_root)
 
 
 def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], None] | None
@@ -80,7 +72,7 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
         # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
         # workers - 1 processes, and this one: a worker costs a process start and a speech engine
         with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_speak_in_worker, texts[i::workers], settings, root)
+            futures = [pool.submit(_speak, texts[i::workers], settings, root)
                        for (settings, root), texts in groups.items() for i in range(1, workers)]
             results = [_speak(texts[0::workers], settings, root) for (settings, root), texts in groups.items()]
             results += [future.result() for future in futures]
@@ -113,7 +105,7 @@ class _Pieces:
         cache = SpeechCache(job.cache)
         ids = {}
         for text in job.script.speech():
-            piece = f"speech:{job.settings.key(text)}:{loudness.PIECE_RECIPE}"
+            piece = f"speech:{job.settings.key(text)}"  # a cached clip is final: its key names its sound
             if piece not in self.lengths:
                 self.lengths[piece] = len(self._clip(text, job, cache)) // 2
                 self.speech[piece] = (text, job)
@@ -137,7 +129,7 @@ class _Pieces:
         text, job = self.speech[piece]
         with self.lock:
             clip = self._clip(text, job, SpeechCache(job.cache))
-        return loudness.level_piece(clip)
+        return clip
 
 
 def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] | None,
@@ -146,7 +138,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     began = time.perf_counter()
     first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
     try:
-        sounds = tones(todo[0].sound_files)  # every day of a build has the same sounds
+        sounds = tones(todo[0].sound_files, todo[0].settings.loudness)  # every day of a build has the same sounds
     except CueError as exc:
         for job in todo:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))

@@ -12,9 +12,8 @@ Days are made by joining encoded frames (`assembly_build.py`, the default) or, w
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import hashlib
-import io
 import json
 import multiprocessing
 import os
@@ -32,6 +31,7 @@ from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, lrc, playlist, read_json, write_json, write_text_if_changed
 from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
+from .schema import Program
 from .timeline import timeline_json
 
 if TYPE_CHECKING:
@@ -97,11 +97,8 @@ def read_sounds(project: Project) -> dict[str, bytes]:
 
 def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes],
               encode: str = "frames") -> str:
-    from .loudness import PIECE_RECIPE
-
     blob = json.dumps({
         "encode": encode,
-        "level": PIECE_RECIPE,
         "format": BUILD_FORMAT,
         "script": timeline_json(script),
         "clips": [settings.key(text) for text in script.speech()],
@@ -126,15 +123,56 @@ def is_current(mp3: Path, timeline: Path, key: str) -> bool:
             and mp3.with_suffix(".lrc").is_file())
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str],
-            encode: str = "frames", source: str = "") -> Job:
-    """Load and compile a day and work out its key. Pure but for reading the routine file."""
+def with_engine(program: Program, engine: str | None) -> Program:
+    """The program, speaking with `engine` if one was given on the command line: another engine than
+    program.yaml's speaks with its own default voice (a voice belongs to its engine)."""
+    if not engine or engine == program.engine:
+        return program
+    return dataclasses.replace(program, engine=engine, voice=None)
+
+
+def voice_problems(project: Project, program: Program) -> list[tuple]:
+    """A voice or engine that does not exist, located in program.yaml (for `check`, before any build)."""
+    where = program.where.get("voice") or program.where.get("engine") or Where(shown(project.routines / "program.yaml"))
+    try:
+        settings = voice_settings(project, program)
+        if settings.engine == "piper":
+            from .synth import piper_engine
+
+            path = piper_engine.model_path(settings.voice)
+            if not path.is_file():
+                return [(where, f"'voice' names {program.voice}, which is not a file; give the path of a Piper .onnx "
+                                "model relative to the routines folder, or en_US-joe-medium")]
+            piper_engine.load(str(path))
+        elif program.voice:
+            from .synth import pyttsx3_engine
+
+            if pyttsx3_engine.pick_voice(pyttsx3_engine.voices(), program.voice) is None:
+                return [(where, f"no {settings.engine} voice matches {program.voice!r}; run `cuecoach voices` to "
+                                "list them, or set voice: null for the system default")]
+    except CueError as exc:
+        return [(program.where.get("engine") or where, str(exc))]
+    return []
+
+
+def voice_settings(project: Project, program, engine: str | None = None) -> VoiceSettings:
+    """The program's voice, rate, engine (or the one given on the command line) and loudness."""
     from .synth import VoiceSettings
 
+    engine = engine or program.engine
+    voice = program.voice
+    if voice and voice.lower().endswith(".onnx"):  # a Piper model in the routines folder
+        voice = str((project.routines / voice).resolve())
+    return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
+
+
+def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str],
+            encode: str = "frames", source: str = "", engine: str | None = None) -> Job:
+    """Load and compile a day and work out its key. Pure but for reading the routine file."""
     routine = load_day(project, series, ref)
-    program = series.program
+    program = with_engine(series.program, engine)
     script = compile_routine(routine, program)
-    settings = VoiceSettings(program.voice, program.rate)
+    settings = voice_settings(project, program)
     track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
     gear = ", ".join(script.equipment)
     cover = cover_path(project, program)
@@ -148,17 +186,16 @@ def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes]
     return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key, encode, source)
 
 
-def tones(sound_files: dict[str, bytes]) -> dict[str, bytes]:
-    """The start, stop and finish sounds at their level, as PCM."""
+def tones(sound_files: dict[str, bytes], target_lufs: float) -> dict[str, bytes]:
+    """The start, stop and finish sounds at their fixed level for the program's loudness target, as PCM."""
     from . import audio, loudness
 
-    return {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data)
+    return {name: loudness.prepare_tone(audio.decode(data, f"sounds/{name}.wav").raw_data, target_lufs)
             for name, data in sound_files.items()}
 
 
 def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> dict[str, bytes]:
     """Every clip of the day, synthesized if missing, at the level it has in every track."""
-    from . import loudness
     from .synth import SpeechCache, ensure_clips
 
     synthesized: list[str] = []
@@ -174,7 +211,7 @@ def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> di
         text = synthesized[-1] if synthesized else ""
         where = next((str(e.where) for e in job.script.events if e.text == text and e.where), "")
         raise BuildError(f"{where + ': ' if where else ''}{exc}") from None
-    return {text: loudness.level_piece(pcm) for text, pcm in clips.items()}
+    return clips  # every piece's level was fixed when it was made: no gain per track
 
 
 def finish_day(job: Job) -> None:
@@ -184,7 +221,7 @@ def finish_day(job: Job) -> None:
     write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
-                                          engine=job.settings.engine, encode=job.encode,
+                                          loudness=job.settings.loudness, engine=job.settings.engine, encode=job.encode,
                                           source_key=job.source, mp3=mp3_seal(job.mp3)))
 
 
@@ -196,7 +233,7 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
     began = time.perf_counter()
     synthesized: list[str] = []
     clips = leveled_clips(job, lambda text: (synthesized.append(text), on_synth and on_synth(text)))
-    track = render(job.script, clips, tones(job.sound_files))
+    track = render(job.script, clips, tones(job.sound_files, job.settings.loudness))
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     finish_day(job)
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
@@ -205,15 +242,14 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
 
 def _make_in_worker(job: Job) -> DayResult:
     try:
-        with contextlib.redirect_stdout(io.StringIO()):  # a worker's stdout is the user's terminal
-            return make(job)
+        return make(job)
     except CueError as exc:
         return DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code)
 
 
 def build(project: Project, refs: list[str], *, force: bool = False, jobs: int | None = None,
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
-          on_synth: Callable[[str], None] | None = None, encode: str = "frames") -> Summary:
+          on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
     from .current import common_key, source_key, unchanged
     from .load import routine_path
@@ -227,7 +263,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
 
     # the cheap check first: days whose files are unchanged and whose MP3 is whole need nothing loaded
     all_ids = routine_ids(project)
-    common = common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}")
+    common = common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}|{engine}")
     sources: dict[str, str] = {}
     read: dict[Path, dict] = {}  # the timelines read, for the playlists
     rest: list[str] = []
@@ -257,7 +293,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     todo: list[Job] = []
     for ref in rest:
         try:
-            job = prepare(project, series, ref, sounds, all_ids, encode, sources.get(ref, ""))
+            job = prepare(project, series, ref, sounds, all_ids, encode, sources.get(ref, ""), engine)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -342,7 +378,7 @@ def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> l
     return written
 
 
-def check(project: Project) -> list[tuple]:
+def check(project: Project, engine: str | None = None) -> list[tuple]:
     """Every problem in every routine file and the library, without building anything."""
     problems: list = []
     program, library, known = load_series(project, problems)
@@ -351,6 +387,8 @@ def check(project: Project) -> list[tuple]:
         problems.append((Where(shown(project.routines)), "no routines here; write one such as week1-day1.yaml"))
     if program is None:
         return sorted(set(problems))
+    program = with_engine(program, engine)
+    problems += voice_problems(project, program)
     series = Series(program, library, frozenset(known))
     for routine_id in ids:
         try:

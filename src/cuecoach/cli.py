@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import signal
@@ -19,6 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from . import __version__
 from .build import build as build_days
 from .build import check as check_all
+from .build import with_engine
+from . import system
 from .compile import compile_routine
 from .errors import CueError, InputError
 from .load import Project, load_routine, routine_ids, routine_path, shown
@@ -42,6 +42,8 @@ RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", metavar="DIR"
 SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
 CacheOpt = Annotated[Optional[Path], typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
+EngineOpt = Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
+                                                                  "[default: 'engine' in program.yaml].")]
 
 
 def _project(routines: Path | None = None, sounds: Path | None = None, output: Path | None = None,
@@ -100,8 +102,10 @@ def build(
     encode: Annotated[Encoding, typer.Option("--encode", help="frames: join each track from cached encoded "
                                              "frames; whole: encode every track whole (the reference).")
                       ] = Encoding.frames,
+    engine: EngineOpt = None,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
+    _check_engine(engine)
     project = _project(routines, sounds, output, cache)
     refs = _chosen(project, routines_, all_, "build")
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -130,9 +134,8 @@ def build(
                 progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
 
         try:
-            with contextlib.redirect_stdout(io.StringIO()):  # build writes nothing to stdout; libraries may
-                summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
-                                     encode=encode.value)
+            summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
+                                 engine=engine, encode=encode.value)
         except CueError as exc:
             if _debug:
                 raise
@@ -146,12 +149,13 @@ def build(
 @app.command()
 def plan(
     routine: Annotated[str, typer.Argument(help="Routine id (week1-day1) or path to its YAML.")],
-    routines: RoutinesOpt = None,
+    routines: RoutinesOpt = None, engine: EngineOpt = None,
 ) -> None:
     """Print a routine's timeline (mm:ss.s, what is heard) without synthesizing anything."""
+    _check_engine(engine)
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, loaded.program)
+        script = compile_routine(loaded.routine, with_engine(loaded.program, engine))
     except CueError as exc:
         if _debug:
             raise
@@ -160,10 +164,11 @@ def plan(
 
 
 @app.command()
-def check(routines: RoutinesOpt = None) -> None:
-    """Check every routine and the exercise library; list every problem as file:line:col."""
+def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
+    """Check every routine, the exercise library and the voice; list every problem as file:line:col."""
+    _check_engine(engine)
     project = _project(routines)
-    problems = check_all(project)
+    problems = check_all(project, engine)
     for where, message in problems:
         print(f"{where}: {message}", file=sys.stderr)
     count = len(routine_ids(project))
@@ -202,17 +207,58 @@ def verify(
 
 @app.command()
 def voices() -> None:
-    """List the voices the speech engine offers (use an id or part of one as 'voice' in program.yaml)."""
-    from .synth import list_voices
+    """List every installed engine's voices: engine, id, name, languages (use the engine as 'engine' and the
+    id, or part of it, as 'voice' in program.yaml)."""
+    from .synth import ENGINES, list_voices
 
+    found = list_voices()
+    for engine, voice_id, name, languages in found:
+        print(f"{engine}\t{voice_id}\t{name}\t{languages}")
+    missing = sorted(set(ENGINES) - {row[0] for row in found})
+    for engine in missing:
+        err.print(f"{engine}: not installed (see the README: Voices)", markup=False)
+
+
+@app.command()
+def say(
+    text: Annotated[str, typer.Argument(help="The line to speak.")],
+    out: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the clip to this WAV file "
+                                                "[default: play it, and keep it in a temp file].")] = None,
+    engine: EngineOpt = None, routines: RoutinesOpt = None,
+) -> None:
+    """Speak one line with the program's voice, rate and loudness, to hear wording or a voice in a second."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    from . import audio
+    from .build import voice_settings
+    from .load import load_series_or_raise
+    from .synth import synthesize
+
+    _check_engine(engine)
+    project = _project(routines)
     try:
-        found = list_voices()
+        program = with_engine(load_series_or_raise(project).program, engine)
+        pcm = synthesize(text, voice_settings(project, program))
     except CueError as exc:
         if _debug:
             raise
         _fail(exc)
-    for voice_id, name, languages in found:
-        print(f"{voice_id}\t{name}\t{languages}")
+    target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
+    system.write_atomic(target, audio.wav_bytes(pcm))
+    err.print(f"wrote {target} ({len(pcm) // audio.SAMPLE_WIDTH / audio.FRAME_RATE:.2f} s)", markup=False)
+    player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
+    if out is None and player and sys.stdin.isatty():
+        subprocess.run([player, str(target)], check=False, capture_output=True)
+
+
+def _check_engine(engine: str | None) -> None:
+    from .synth import ENGINES
+
+    if engine is not None and engine not in ENGINES:
+        err.print(f"error: --engine {engine}: use one of: {', '.join(ENGINES)}", markup=False)
+        raise typer.Exit(2)
 
 
 SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default

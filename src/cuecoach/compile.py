@@ -121,7 +121,7 @@ class _Compiler:
 
     # -- helpers ---------------------------------------------------------------------
     def estimate(self, text: str) -> int:
-        return estimate_ms(text, self.program.rate)
+        return estimate_ms(text, self.program.rate, self.program.engine)
 
     def say(self, at: int, line: Line | str, role: str, block: int | None = None, /, **fields: object) -> int:
         """Put a spoken line at `at`; returns when the next sound may start."""

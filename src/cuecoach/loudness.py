@@ -1,42 +1,29 @@
 """Loudness (ITU-R BS.1770 / EBU R128) measured and set with numpy: pure functions on 16-bit mono PCM.
 
-Speech from espeak has a crest factor near 20 dB, so a plain gain to -16 LUFS would clip.
-Each clip is therefore evened out once, when it is synthesized (and cached): brought to
-the target loudness by a look-ahead peak limiter with its ceiling below full scale. Every
-clip then gets one fixed gain, the same in every track (`level_piece`), so that a piece's
-PCM, and so its encoded MP3 frames, never depend on the day it is in; the tracks land on
-the target because their speech is alike (measured over the 42 days: within 0.06 LU).
-`track_loudness` measures a track exactly, from the K-weighted energy of each clip at its
-place (the silence between contributes nothing): it is how PIECE_GAIN_DB was chosen.
+Every piece's level is fixed when it is made, never per track: each speech clip is gently
+compressed, set to one clip loudness (derived from the program's target), and only its rare
+peaks are limited; each tone is set a fixed distance under the voice. A cached clip is
+therefore final, and a track made of such pieces measures the target (the offset between
+clip and track loudness, and the MP3's peak overshoot, are measured over all 42 days:
+see tests/measure_loudness.py).
 """
 
 from __future__ import annotations
 
-import hashlib
 import math
 from functools import lru_cache
 
 import numpy as np
 
 RATE = 44_100
-TARGET_LUFS = -16.0
-SPEECH_CEILING_DBFS = -4.5  # sample peak; a 64 kbps MP3 of limited espeak speech overshoots it by up to 3 dB (measured)
+DEFAULT_TARGET_LUFS = -19.0  # a mono podcast (Apple, AES): a mono file on two earbuds plays 3 dB louder than stereo
 TONE_BELOW_VOICE_LU = 8.0  # tones sit this far under the voice
-CLIP_LUFS = -13.5  # clips are made denser than the target, so a track is turned down, never pushed into the limiter
-MP3_LOSS_LU = 0.4  # a 64 kbps MP3 of espeak speech measures this much quieter than its PCM (measured)
+CLIP_ABOVE_TRACK_LU = 0.6  # tracks measured 0.6 LU under their clips (-19.7 to -19.6 over 42 days, clips at -19)
+PEAK_CEILING_DBTP = -3.0  # true peak of a clip; 64 kbps MP3s of all 42 days measured at most 0.4 dB over it
+COMPRESS_RATIO = 1.5  # gentle: the voice keeps its rise and fall
+COMPRESS_BELOW_LOUD_DB = 10.0  # the compressor acts only on the loudest tenth of a line, and on what is near it
+OVERSAMPLE = 4  # true peak, as BS.1770 measures it
 SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
-BIN = RATE // 100  # 10 ms: every piece starts on a whole 10 ms
-# The one gain every speech clip gets, whatever day it is in, so that a clip's PCM (and so its
-# encoded frames) never depends on the day. A track of clips at CLIP_LUFS measured -16.0 LUFS
-# on all 42 days (-16.05 to -15.94): this lifts them to the target plus the MP3's loss.
-# (Issue 8's scheme, in which a clip is final when it is made, replaces this constant.)
-PIECE_GAIN_DB = 0.42
-# ...and the sample-peak ceiling it is then limited at. Frames encoded without the bit reservoir
-# overshoot more than a whole encode: at -4.5 dBFS, 3 of the 42 joined days measure -0.7 to -0.9 dBTP
-# (their whole encodes -1.2 to -1.5); at -5.0 every day passes (-1.7 dBTP at most) but the sparse test
-# routine falls to -17.4 LUFS. Issue 8's levels (-19 LUFS, -1.5 dBTP) replace both constants.
-PIECE_CEILING_DBFS = -4.5
-PIECE_RECIPE = f"gain{PIECE_GAIN_DB}-ceiling{PIECE_CEILING_DBFS}"  # part of each piece's id
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 
@@ -111,12 +98,23 @@ def loudness(x: np.ndarray) -> float:
     return integrated(_binned(k_energy(x), SUB_BLOCK))
 
 
-def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray:
-    """Look-ahead peak limiter: a smooth gain that keeps every sample at or under `ceiling` (linear)."""
-    step = 44  # work on 1 ms blocks of peaks: fast, and fine enough for gain riding
+def true_peaks(x: np.ndarray, step: int) -> np.ndarray:
+    """The true peak (BS.1770: 4x oversampled) of each block of `step` samples, by FFT interpolation."""
     n_blocks = -(-len(x) // step)
-    peaks = np.pad(np.abs(x), (0, n_blocks * step - len(x))).reshape(n_blocks, step).max(axis=1)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
+    size = 1 << (max(len(x), 1) - 1).bit_length()
+    over = np.fft.irfft(np.fft.rfft(x, size), size * OVERSAMPLE)[: len(x) * OVERSAMPLE] * OVERSAMPLE
+    over = np.pad(np.abs(over), (0, n_blocks * step * OVERSAMPLE - len(over)))
+    plain = np.pad(np.abs(x), (0, n_blocks * step - len(x))).reshape(n_blocks, step).max(axis=1)
+    return np.maximum(over.reshape(n_blocks, step * OVERSAMPLE).max(axis=1), plain)
+
+
+def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray:
+    """Look-ahead true-peak limiter: a smooth gain that keeps every peak, between samples too, at or
+    under `ceiling` (linear). On levelled speech it acts only on rare peaks (a plosive, a stress)."""
+    step = 44  # work on 1 ms blocks of peaks: fast, and fine enough for gain riding
+    need = np.minimum(1.0, ceiling / np.maximum(true_peaks(x, step), 1e-9))
+    if need.min() >= 1.0:
+        return x
     reach = attack_ms + hold_ms
     padded = np.pad(need, reach, constant_values=1.0)
     low = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
@@ -127,8 +125,10 @@ def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -
     return np.clip(x * gain, -ceiling, ceiling)
 
 
-def compress(x: np.ndarray, ratio: float = 4.0, threshold_below_loud_db: float = 15.0) -> np.ndarray:
-    """A gentle RMS compressor (10 ms window): evens syllables out, so limiting has less to do."""
+def compress(x: np.ndarray, ratio: float = COMPRESS_RATIO, below_loud_db: float = COMPRESS_BELOW_LOUD_DB
+             ) -> np.ndarray:
+    """A gentle RMS compressor (10 ms window, soft ratio): takes the edge off the loudest syllables
+    and leaves the rest of a line's natural rise and fall alone."""
     step = 44
     n_blocks = -(-len(x) // step)
     power = (np.pad(x, (0, n_blocks * step - len(x))).reshape(n_blocks, step) ** 2).mean(axis=1)
@@ -137,57 +137,44 @@ def compress(x: np.ndarray, ratio: float = 4.0, threshold_below_loud_db: float =
     voiced = level[level > -60]
     if voiced.size == 0:
         return x
-    threshold = np.percentile(voiced, 90) - threshold_below_loud_db
+    threshold = np.percentile(voiced, 90) - below_loud_db
     gain_db = -np.maximum(level - threshold, 0) * (1 - 1 / ratio)
     gain_db = np.convolve(np.pad(gain_db, 2, mode="edge"), np.ones(5) / 5, mode="valid")[:n_blocks]
     return x * np.repeat(10 ** (gain_db / 20), step)[: len(x)]
 
 
-def prepare_speech(pcm: bytes) -> bytes:
-    """Even out a speech clip: compressed, a little louder than the target, sample peaks at the ceiling at most."""
-    x = compress(samples(pcm))
-    ceiling = 10 ** (SPEECH_CEILING_DBFS / 20)
-    for _ in range(2):  # limiting lowers the loudness a little: a second pass makes up most of it
+def clip_lufs(target_lufs: float) -> float:
+    """The loudness every speech clip is made at, so that tracks measure `target_lufs`."""
+    return target_lufs + CLIP_ABOVE_TRACK_LU
+
+
+def tone_lufs(target_lufs: float) -> float:
+    """The loudness every tone is made at."""
+    return clip_lufs(target_lufs) - TONE_BELOW_VOICE_LU
+
+
+def _set_level(x: np.ndarray, lufs: float) -> np.ndarray:
+    """Gain to `lufs`, then limit rare peaks; a second gain makes up what limiting took."""
+    ceiling = 10 ** (PEAK_CEILING_DBTP / 20)
+    for _ in range(3):
         level = loudness(x)
-        if not math.isfinite(level) or abs(level - CLIP_LUFS) < 0.3:
+        if not math.isfinite(level) or abs(level - lufs) < 0.05:
             break
-        x = limit(x * 10 ** ((CLIP_LUFS - level) / 20), ceiling)
-    return to_pcm(x)
+        x = limit(x * 10 ** ((lufs - level) / 20), ceiling)
+    return x
 
 
-def prepare_tone(pcm: bytes) -> bytes:
-    """Set a tone's level below the voice."""
-    x = samples(pcm)
-    level = loudness(x)
-    if math.isfinite(level):
-        x = limit(x * 10 ** ((TARGET_LUFS - TONE_BELOW_VOICE_LU - level) / 20), 10 ** (SPEECH_CEILING_DBFS / 20))
-    return to_pcm(x)
+def prepare_speech(pcm: bytes, target_lufs: float = DEFAULT_TARGET_LUFS) -> bytes:
+    """Level a speech clip once, for good: gently compressed, at the clip loudness, true peaks under the ceiling."""
+    return to_pcm(_set_level(compress(samples(pcm)), clip_lufs(target_lufs)))
 
 
-_ENERGY_MEMO: dict[bytes, np.ndarray] = {}  # digest -> bins: the same clips come back in many days
+def prepare_tone(pcm: bytes, target_lufs: float = DEFAULT_TARGET_LUFS) -> bytes:
+    """Set a tone at its fixed level under the voice."""
+    return to_pcm(_set_level(samples(pcm), tone_lufs(target_lufs)))
 
 
-def _energy(data: bytes) -> np.ndarray:
-    """K-weighted energy of a piece in 10 ms bins (441 frames), its filter tail included."""
-    digest = hashlib.blake2b(data, digest_size=16).digest()  # a key that does not keep the clip alive
-    if digest not in _ENERGY_MEMO:
-        _ENERGY_MEMO[digest] = _binned(k_energy(samples(data)), BIN)
-    return _ENERGY_MEMO[digest]
-
-
-def track_loudness(pieces: list[tuple[int, bytes]], total_frames: int) -> float:
-    """Integrated loudness of a track made of (frame offset, PCM) pieces placed in silence."""
-    n_bins = max(40, -(-total_frames // SUB_BLOCK)) * (SUB_BLOCK // BIN)
-    bins = np.zeros(n_bins + 1)
-    for offset, data in pieces:
-        energy = _energy(data)
-        first = offset // BIN  # offsets are whole multiples of 10 ms
-        end = min(first + len(energy), n_bins)
-        bins[first:end] += energy[: end - first]
-    return integrated(bins[:n_bins].reshape(-1, SUB_BLOCK // BIN).sum(axis=1))
-
-
-def level_piece(pcm: bytes) -> bytes:
-    """A speech clip at its level in every track: one fixed gain, then limited at PIECE_CEILING_DBFS."""
-    x = samples(pcm) * 10 ** (PIECE_GAIN_DB / 20)
-    return to_pcm(limit(x, 10 ** (PIECE_CEILING_DBFS / 20)))
+def crest_db(x: np.ndarray) -> float:
+    """Peak over RMS of a piece, in dB (brick-walled speech: under 10; natural speech: 15 to 20)."""
+    rms = math.sqrt(float(np.mean(x ** 2))) if len(x) else 0.0
+    return 20 * math.log10(float(np.abs(x).max()) / rms) if rms > 0 else 0.0

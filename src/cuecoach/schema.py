@@ -112,6 +112,8 @@ class Program:
     genre: str = "Fitness"
     cover: str | None = None  # an image, relative to the routines folder
     author: str = "cuecoach"  # who made the series: the MP3s' artist and the podcast's author
+    loudness: float = -19.0  # LUFS every track measures (mono podcast target)
+    engine: str = "pyttsx3"  # speech engine: pyttsx3 or piper
 
 
 @dataclass(frozen=True)
@@ -292,7 +294,8 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
 # --- program.yaml ------------------------------------------------------------------------
 
 PROGRAM_KEYS = ("title", "author", "artist", "year", "genre", "cover", "voice", "rate", "bitrate", "equipment", "gaps",
-                "phrases")
+                "phrases", "loudness", "engine")
+ENGINES = ("pyttsx3", "piper")
 GAP_KEYS = ("get_ready", "switch_sides", "transition", "rest")
 BITRATE = re.compile(r"^(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k$")
 
@@ -321,6 +324,28 @@ def _phrase(node: Node, name: str, problems: Problems) -> Line | None:
     return line
 
 
+def _loudness(node: Node, problems: Problems) -> float | None:
+    """'loudness': the LUFS every track measures, -30 to -10 (-19 for mono podcasts, -16 for stereo-minded players)."""
+    value = node.value
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        problems.append((node.where, f"'loudness' must be a number of LUFS, not {describe(node)}; write -19 "
+                                     "(the mono podcast target) or -16"))
+        return None
+    if not -30 <= value <= -10:
+        problems.append((node.where, f"'loudness' is {value:g} LUFS; give a value from -30 to -10, such as -19"))
+        return None
+    return float(value)
+
+
+def _engine(node: Node, problems: Problems) -> str | None:
+    value = node.value
+    if value not in ENGINES:
+        problems.append((node.where, f"'engine' is {show(node) if isinstance(value, str) else describe(node)}; "
+                                     f"use one of: {', '.join(ENGINES)}"))
+        return None
+    return value
+
+
 def program_from_node(root: Node, problems: Problems) -> Program | None:
     top = _mapping(root, "program.yaml", problems, "title: My Series")
     if top is None:
@@ -336,6 +361,8 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         "year": lambda n: _number(n, "'year'", 1900, 2200, problems, integer=True, example=2026),
         "genre": lambda n: _text(n, "'genre'", problems),
         "cover": lambda n: None if n.value in (None, "") else _text(n, "'cover'", problems),
+        "loudness": lambda n: _loudness(n, problems),
+        "engine": lambda n: _engine(n, problems),
     })
     if fields.get("cover") and not fields["cover"].lower().endswith((".jpg", ".jpeg", ".png")):
         problems.append((top["cover"][1].where, f"'cover' is {show(fields['cover'])}; give a .jpg or .png image, "
@@ -391,6 +418,8 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
         year=fields.get("year"), genre=fields.get("genre") or "Fitness", cover=fields.get("cover"),
         author=fields.get("author") or fields.get("artist") or "cuecoach",
+        loudness=fields["loudness"] if fields.get("loudness") is not None else -19.0,
+        engine=fields.get("engine") or "pyttsx3",
         where={key: node.where for key, (_, node) in top.items()}
         | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
         | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},

@@ -86,9 +86,54 @@ def join_words(items: list[str]) -> str:
 _SENTENCE_BREAK = re.compile(r"[.!?:;](?=\s)")
 
 
-def estimate_ms(text: str, rate: int) -> int:
+# A clip shorter than this share of its estimate is cut or sped up: over the program's 677 lines the
+# shortest came to 0.43 of the estimate (pyttsx3 at 128 to 200 words a minute) and 0.xx (Piper).
+LENGTH_LOW = {"pyttsx3": 0.38, "piper": 0.38}
+# Piper (joe, its length scale set from the rate) spends its time differently from espeak (longer
+# between sentences, shorter on short words): over the program's 677 lines at 160 words a minute its
+# clips came to 0.42 to 0.94 of espeak's estimate (median 0.81); 8 % more on the words keeps a margin
+# for the noise Piper samples on every call.
+ENGINE_FACTOR = {"pyttsx3": 1.0, "piper": 1.08}  # on all but the fixed 400 ms
+
+
+def estimate_ms(text: str, rate: int, engine: str = "pyttsx3") -> int:
     """A generous estimate of how long `text` takes to say at `rate` words a minute, in ms."""
     letters = sum(1 for ch in text if ch.isalnum())
-    ms = 400 + 62 * letters + 28 * len(text.split()) + 560 * len(_SENTENCE_BREAK.findall(text)) + 330 * text.count(",")
+    ms = 400 + ENGINE_FACTOR.get(engine, 1.0) * (62 * letters + 28 * len(text.split())
+                                                 + 560 * len(_SENTENCE_BREAK.findall(text)) + 330 * text.count(","))
     ms *= 1.1 * (160 / rate) ** (1.05 if rate < 160 else 0.85)  # measured: speech slows less than the rate
     return int(-(-ms // 10) * 10)  # round up to 10 ms
+
+
+def length_features(text: str) -> tuple[int, int, int, int, int]:
+    """What a line's speaking time grows with: (1, letters, words, sentence breaks, commas)."""
+    return (1, sum(1 for ch in text if ch.isalnum()), len(text.split()), len(_SENTENCE_BREAK.findall(text)),
+            text.count(","))
+
+
+def rate_scale(rate: int) -> float:
+    """How much longer speech at `rate` takes than at 160 words a minute (measured: less than the ratio)."""
+    return (160 / rate) ** (1.05 if rate < 160 else 0.85)
+
+
+# Central models (ms at 160 words a minute, per feature of length_features), least-squares fits
+# over the program's 677 lines (tests/calibrate_speech.py): for the length check, not the plan.
+EXPECTED_FIT = {"pyttsx3": (64.2, 66.2, 11.0, 561.7, 290.4), "piper": (-94.5, 65.2, 0.0, 713.4, 398.4)}
+LENGTH_TOLERANCE = {"pyttsx3": (0.75, 10.0), "piper": (0.7, 10.0)}  # share of the central model accepted (measured: pyttsx3 0.81 to 1.55, piper 0.78 to 3.8)
+
+
+def expected_ms(text: str, rate: int, engine: str = "pyttsx3") -> float:
+    """The central estimate of how long `text` takes at `rate` with `engine`, in ms."""
+    fit = EXPECTED_FIT[engine]
+    if not any(fit):
+        return float(estimate_ms(text, rate, engine))
+    return sum(c * f for c, f in zip(fit, length_features(text))) * rate_scale(rate)
+
+
+def expected_range_ms(text: str, rate: int, engine: str = "pyttsx3") -> tuple[float, float]:
+    """The shortest and longest a clip of `text` may last at `rate` and still be right: shorter is a lost
+    rate or a cut file, longer a rate lost the other way. Never longer than the plan's estimate."""
+    central = expected_ms(text, rate, engine)
+    low, high = LENGTH_TOLERANCE[engine]
+    limit = estimate_ms(text, rate, engine)
+    return max(central * low, limit * LENGTH_LOW[engine]), min(central * high, float(limit))

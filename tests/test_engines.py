@@ -1,0 +1,116 @@
+"""Speech engines with the real engines: a Piper build heard end to end, a wrong-length clip made again
+and never cached, identical cold builds, and a voice that does not exist caught by `check`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import run_cli
+from listen import RATE, decode
+
+from cuecoach import audio, synth
+from cuecoach.synth import SpeechCache, VoiceSettings, ensure_clips
+
+piper = pytest.importorskip("piper", reason="the Piper engine is installed by `make setup`")
+
+
+def set_program(project: Path, **fields: str) -> None:
+    program = project / "routines" / "program.yaml"
+    text = program.read_text()
+    for key, value in fields.items():
+        lines = [line for line in text.splitlines() if not line.startswith(f"{key}:")]
+        text = "\n".join(lines) + f"\n{key}: {value}\n"
+    program.write_text(text)
+
+
+@pytest.mark.slow
+def test_a_piper_build_is_heard_with_its_tones_silences_and_level(project: Path) -> None:
+    run_cli("build", "short", "--engine", "piper", cwd=project)
+    verified = run_cli("verify", "short", cwd=project)
+    assert verified.stdout.startswith("ok"), verified.stdout  # tones within 20 ms, -19 ± 1 LUFS, <= -1.5 dBTP
+    timeline = json.loads((project / "output" / "short.json").read_text())
+    assert timeline["engine"] == "piper"
+    signal = decode(project / "output" / "short.mp3")
+    for event in timeline["events"]:
+        piece = signal[int(event["at_ms"] * RATE / 1000): int((event["at_ms"] + event["slot_ms"]) * RATE / 1000)]
+        assert abs(piece).max() > 0.05, event  # every line and tone is heard in its slot
+    speech = [e for e in timeline["events"] if e["kind"] == "speech"]
+    gap_start = speech[0]["at_ms"] + speech[0]["slot_ms"]
+    later = min(e["at_ms"] for e in timeline["events"] if e["at_ms"] >= gap_start)
+    assert abs(signal[int(gap_start * RATE / 1000) + 10: int(later * RATE / 1000) - 10]).max() < 0.01
+    again = run_cli("build", "short", "--engine", "piper", "--force", cwd=project)
+    assert "0 lines synthesized" in again.stderr  # a rebuild from the cache
+
+
+def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path, monkeypatch) -> None:
+    settings = VoiceSettings("en-us", 160)
+    real = synth.pyttsx3_engine.Engine.speak
+    calls = []
+
+    def first_too_fast(self, text: str) -> bytes:  # the first attempt comes out twice too fast (a lost rate)
+        calls.append(self)
+        data = real(self, text)
+        if len(calls) == 1:
+            return _wav(audio.decode(data, text).raw_data, 2)
+        return data
+
+    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak", first_too_fast)
+    monkeypatch.setattr(synth, "_engines", {})
+    text = "Lie on your back with your knees bent and your feet flat on the floor."
+    cache = SpeechCache(tmp_path)
+    clips = ensure_clips([text], settings, cache)
+    assert len(calls) == 2 and calls[0] is not calls[1]  # made again, by a fresh engine
+    low, high = synth.spoken.expected_range_ms(text, 160, "pyttsx3")
+    assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high
+    assert cache.get(settings.key(text)) == clips[text]  # only the good clip was cached
+
+
+def _wav(pcm: bytes, step: int) -> bytes:
+    """The 44.1 kHz PCM with every `step`th sample kept, labelled 44.1 kHz: the same words, `step` times faster."""
+    import numpy as np
+
+    x = np.frombuffer(pcm, dtype="<i2")[::step]
+    return audio.wav_bytes(x.tobytes())
+
+
+@pytest.mark.slow
+def test_two_cold_builds_give_identical_mp3s_alone_and_in_a_batch(project: Path, tmp_path: Path) -> None:
+    (project / "routines" / "second.yaml").write_text(
+        (project / "routines" / "short.yaml").read_text().replace("title:", "title: Second,", 1))
+    run_cli("build", "short", cwd=project)
+    run_cli("build", "short", "second", "-j", "2", "-o", str(tmp_path / "out"), "--cache", str(tmp_path / "cache"),
+            cwd=project)
+    assert (project / "output" / "short.mp3").read_bytes() == (tmp_path / "out" / "short.mp3").read_bytes()
+
+
+def test_check_locates_a_voice_that_does_not_exist(project: Path) -> None:
+    set_program(project, voice="nosuchvoice")
+    done = run_cli("check", cwd=project, check=False)
+    assert done.returncode == 2
+    assert "program.yaml:" in done.stderr and "nosuchvoice" in done.stderr and "Traceback" not in done.stderr
+    line = next(l for l in done.stderr.splitlines() if "nosuchvoice" in l)
+    number = int(line.split(":")[1])
+    assert (project / "routines" / "program.yaml").read_text().splitlines()[number - 1].startswith("voice:")
+
+
+def test_check_locates_an_engine_that_does_not_exist(project: Path) -> None:
+    set_program(project, engine="espeak9000")
+    done = run_cli("check", cwd=project, check=False)
+    assert done.returncode == 2 and "'engine'" in done.stderr and "pyttsx3, piper" in done.stderr
+
+
+def test_voices_lists_both_engines(project: Path) -> None:
+    listed = run_cli("voices", cwd=project).stdout.splitlines()
+    assert any(line.startswith("pyttsx3\t") for line in listed)
+    assert any(line.startswith("piper\ten_US-joe-medium") for line in listed)
+
+
+def test_say_writes_one_line_with_either_engine(project: Path, tmp_path: Path) -> None:
+    for engine in ("pyttsx3", "piper"):
+        out = tmp_path / f"{engine}.wav"
+        run_cli("say", "Roll over onto your other side.", "--engine", engine, "-o", str(out), cwd=project)
+        signal = decode(out)
+        assert 1.0 < len(signal) / RATE < 4.0 and abs(signal).max() > 0.1
