@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import run_cli
+from conftest import CUECOACH, run_cli
 
 
 def test_shell_completion_is_offered(tmp_path: Path) -> None:
+    """--install-completion is offered, and the completion protocol it installs works: the bash script comes
+    out, and a partial command completes. (The protocol's variables are set here, because --show-completion
+    guesses the shell from the parent processes, which differ between a terminal, CI and a background job.)"""
     assert "--install-completion" in run_cli("--help", cwd=tmp_path).stdout
-    script = run_cli("--show-completion", "bash", cwd=tmp_path).stdout
+    env = {"_CUECOACH_COMPLETE": "source_bash"}
+    script = subprocess.run([*CUECOACH], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, **env}).stdout
     assert "_CUECOACH_COMPLETE=complete_bash" in script and "complete " in script
+    env = {"_CUECOACH_COMPLETE": "complete_bash", "COMP_WORDS": "cuecoach bu", "COMP_CWORD": "1"}
+    done = subprocess.run([*CUECOACH], cwd=tmp_path, capture_output=True, text=True, env={**os.environ, **env})
+    assert done.stdout.split() == ["build"]
 
 
 @pytest.mark.parametrize("command", ["build", "plan", "check", "verify", "voices", "serve", "publish"])

@@ -21,7 +21,9 @@ Why joined frames decode as the rendered PCM:
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import math
 import os
 import struct
 from collections import Counter
@@ -36,7 +38,11 @@ from .errors import BuildError
 MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
 GAP_FRAMES = 3  # silent frames between two clusters in a batch encode, beyond their margins
 LEAD_FRAMES = 4  # silent frames a batch starts with
-CACHE_FORMAT = b"CCF2"  # part of every key: a new format never meets entries of the old one
+RESET_FRAMES = 3  # loud frames before each cluster: two in a row set LAME's hearing threshold to one value
+SETTLE_FRAMES = 6  # silent frames from that noise to a cluster's reach: the rest of the encoder's state settles
+RESET_AMPLITUDE = 30_000  # loud enough for LAME to count the frames loud
+RESET_SEED = 1152
+CACHE_FORMAT = b"CCF3"  # part of every key: a new format never meets entries of the old one
 HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
 FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 CALIBRATION_SECONDS = 3
@@ -209,26 +215,55 @@ def stock(cache_root: Path, bitrate: str, what: str = "encoding silence") -> Sto
     return Stock((silent[False], silent[True]), frames[0], 144_000 * head.bitrate / mp3.SAMPLE_RATE)
 
 
-def _layout(batch: Sequence[Cluster]) -> tuple[list[int], int]:
-    """Where each cluster starts in a batch (a sample), keeping its phase, and the batch's length."""
-    starts, frame = [], LEAD_FRAMES
+def _padding_period(bitrate: str) -> int:
+    """Frames after which the encoder's padding pattern repeats (49 at 64 kbps and 44.1 kHz): a frame's padding
+    bit, and so its budget of bits, depends on its index in the stream modulo this."""
+    remainder = 144 * int(bitrate.rstrip("k")) * 1000 % mp3.SAMPLE_RATE
+    return mp3.SAMPLE_RATE // math.gcd(remainder, mp3.SAMPLE_RATE) if remainder else 1
+
+
+@functools.lru_cache(maxsize=1)
+def _reset_burst() -> bytes:
+    """Loud noise, always the same, that puts the encoder in one state before every cluster (see _layout)."""
+    import numpy as np
+
+    noise = np.random.default_rng(RESET_SEED).integers(-RESET_AMPLITUDE, RESET_AMPLITUDE,
+                                                        RESET_FRAMES * mp3.SAMPLES_PER_FRAME)
+    return noise.astype("<i2").tobytes()
+
+
+def _layout(batch: Sequence[Cluster], bitrate: str) -> tuple[list[int], list[int], int]:
+    """Where each cluster starts in a batch (a sample), keeping its phase, where its reset burst starts, and
+    the batch's length.
+
+    A cluster's frames must not depend on what else the batch holds (a day built alone and in a batch gives
+    the same bytes). LAME carries two things from frame to frame beyond a few frames of silence: the padding
+    pattern, fixed by the frame's index, and its auto-adjusted hearing threshold, which decays for about 95
+    silent frames after anything loud. So every cluster's first frame sits on a whole padding period, and
+    RESET_FRAMES of loud noise, SETTLE_FRAMES before it, set that threshold to one value; the noise's frames
+    are thrown away."""
+    period = _padding_period(bitrate)
+    starts, bursts, frame = [], [], LEAD_FRAMES
     for cluster in batch:
-        anchor = frame + MARGIN_FRAMES
-        start = anchor * mp3.SAMPLES_PER_FRAME + cluster.phase - mp3.DELAY
+        first = frame + RESET_FRAMES + SETTLE_FRAMES
+        first += -first % period
+        bursts.append((first - SETTLE_FRAMES - RESET_FRAMES) * mp3.SAMPLES_PER_FRAME - mp3.DELAY)
+        start = (first + MARGIN_FRAMES) * mp3.SAMPLES_PER_FRAME + cluster.phase - mp3.DELAY
         starts.append(start)
         _, last = _reach(start, cluster.length)
         frame = last + 1 + GAP_FRAMES
-    return starts, frame * mp3.SAMPLES_PER_FRAME
+    return starts, bursts, frame * mp3.SAMPLES_PER_FRAME
 
 
-def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int, pcm_of: Callable[[str], bytes]
-               ) -> Iterator[bytes]:
+def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], total: int,
+               pcm_of: Callable[[str], bytes]) -> Iterator[bytes]:
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
-    for cluster, start in zip(batch, starts):
-        for offset, piece, _ in cluster.parts:
-            pcm = pcm_of(piece)
-            begin = start + offset
+    for cluster, start, burst in zip(batch, starts, bursts):
+        sounds = [(burst, lambda: _reset_burst())]
+        sounds += [(start + offset, functools.partial(pcm_of, piece)) for offset, piece, _ in cluster.parts]
+        for begin, fetch in sounds:
+            pcm = fetch()
             if begin > at:
                 yield bytes(2 * (begin - at))
                 at = begin
@@ -242,9 +277,9 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], total: int, pcm_of: 
 def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Callable[[str], bytes]
                  ) -> list[Encoded]:
     """Encode clusters in one ffmpeg run and cut out each one's frames."""
-    starts, total = _layout(batch)
+    starts, bursts, total = _layout(batch, bitrate)
     data = system.run(_encode_args(bitrate, xing=False), what,
-                      input=_batch_pcm(batch, starts, total, pcm_of))
+                      input=_batch_pcm(batch, starts, bursts, total, pcm_of))
     frames = mp3.split(data)
     found = []
     for cluster, start in zip(batch, starts):

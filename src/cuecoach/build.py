@@ -251,7 +251,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
           on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
-    from .current import common_key, source_key, unchanged
+    from .current import source_key, unchanged
     from .load import routine_path
 
     summary = Summary()
@@ -263,7 +263,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
 
     # the cheap check first: days whose files are unchanged and whose MP3 is whole need nothing loaded
     all_ids = routine_ids(project)
-    common = common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}|{engine}")
+    common = fast_check_common(project, all_ids, encode, engine)
     sources: dict[str, str] = {}
     read: dict[Path, dict] = {}  # the timelines read, for the playlists
     rest: list[str] = []
@@ -342,6 +342,14 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
                     finish(DayResult(job.script.routine, "failed", f"worker crashed: {exc}", exit_code=1))
     write_playlists(project)
     return summary
+
+
+def fast_check_common(project: Project, all_ids: list[str], encode: str, engine: str | None) -> str:
+    """What every day's fingerprint for the fast no-op check shares: the series' files, the sounds, the code,
+    and the command line's choices that shape a track."""
+    from .current import common_key
+
+    return common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}|{engine or ''}")
 
 
 def finish_unchanged(job: Job) -> None:
