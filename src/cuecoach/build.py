@@ -25,7 +25,8 @@ from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, encode_mp3, lrc, playlist, read_json, write_json, write_text_if_changed
-from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
+from .load import (Project, Series, history, known_before, load_day, load_series, load_series_or_raise,
+                   misnamed_files, routine_ids, series_ids, shown, track_number)
 from .render import pieces, render
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 from .timeline import timeline_json
@@ -57,6 +58,7 @@ class DayResult:
     seconds: float = 0.0
     duration_ms: int = 0
     exit_code: int = 0
+    warnings: list[str] = field(default_factory=list)  # file:line:col: warning: ... (cues left out)
 
 
 @dataclass
@@ -106,13 +108,18 @@ def is_current(mp3: Path, timeline: Path, key: str) -> bool:
             and mp3.with_suffix(".lrc").is_file())
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str]) -> Job:
-    """Load and compile a day and work out its key. Pure but for reading the routine file."""
+def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes],
+            days: dict[tuple[int, int], frozenset[str]]) -> Job:
+    """Load and compile a day and work out its key. Pure but for reading the routine file.
+
+    `days`: the series' exercises by (week, day), from `load.history`: a day's talk depends on
+    what came before it, and its track number on its week and day, never on other files.
+    """
     routine = load_day(project, series, ref)
     program = series.program
-    script = compile_routine(routine, program)
+    script = compile_routine(routine, program, known_before(days, routine))
     settings = VoiceSettings(program.voice, program.rate)
-    track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
+    track = track_number(project, routine.id)
     gear = ", ".join(script.equipment)
     cover = cover_path(project, program)
     tags = Tags(title=routine.title, album=program.title, artist=program.author, track=track,
@@ -153,7 +160,12 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
                                           voice=job.settings.voice, rate=job.settings.rate,
                                           engine=job.settings.engine))
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
-                     seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms)
+                     seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms,
+                     warnings=warning_lines(job.script))
+
+
+def warning_lines(script: Script) -> list[str]:
+    return [f"{where}: {message}" for where, message in script.warnings]
 
 
 def _make_in_worker(job: Job) -> DayResult:
@@ -170,7 +182,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
     series = load_series_or_raise(project)
     sounds = read_sounds(project)
-    all_ids = routine_ids(project)
+    days = history(project, series)
     summary = Summary()
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
@@ -183,12 +195,13 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     todo: list[Job] = []
     for ref in refs:
         try:
-            job = prepare(project, series, ref, sounds, all_ids)
+            job = prepare(project, series, ref, sounds, days)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
         if not force and is_current(job.mp3, job.timeline, job.key):
-            finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms))
+            finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms,
+                             warnings=warning_lines(job.script)))
         else:
             todo.append(job)
 
@@ -230,7 +243,7 @@ def write_playlists(project: Project) -> list[Path]:
     """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder."""
     weeks: dict[int, list[tuple[str, int, str]]] = {}
     everything = []
-    for routine_id in routine_ids(project):
+    for routine_id in series_ids(project):  # a coach's extra day is not part of the series' playlists
         mp3, timeline = outputs(project, routine_id)
         data = read_json(timeline)
         if data is None or not mp3.is_file():
@@ -249,19 +262,24 @@ def write_playlists(project: Project) -> list[Path]:
     return written
 
 
-def check(project: Project) -> list[tuple]:
-    """Every problem in every routine file and the library, without building anything."""
+def check(project: Project) -> tuple[list[tuple], list[tuple]]:
+    """Every problem, and every warning (a cue left out), in every routine file and the library, without building."""
     problems: list = []
+    warnings: list = []
     program, library, known = load_series(project, problems)
     ids = routine_ids(project)
+    problems += [(Where(shown(path)), f"routine files end in .yaml; rename it to {path.stem}.yaml")
+                 for path in misnamed_files(project)]
     if not ids:
         problems.append((Where(shown(project.routines)), "no routines here; write one such as week1-day1.yaml"))
     if program is None:
-        return sorted(set(problems))
+        return sorted(set(problems)), []
     series = Series(program, library, frozenset(known))
+    days = history(project, series)
     for routine_id in ids:
         try:
-            compile_routine(load_day(project, series, routine_id), program)
+            routine = load_day(project, series, routine_id)
+            warnings.extend(compile_routine(routine, program, known_before(days, routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)
-    return sorted(set(problems))
+    return sorted(set(problems)), sorted(set(warnings))

@@ -20,7 +20,7 @@ from .build import build as build_days
 from .build import check as check_all
 from .compile import compile_routine
 from .errors import CueError, InputError
-from .load import Project, load_routine, routine_ids, routine_path, shown
+from .load import Project, load_routine, misnamed_files, routine_ids, routine_path, shown
 from .timeline import clock, format_plan
 
 app = typer.Typer(
@@ -53,6 +53,7 @@ def _chosen(project: Project, named: list[str] | None, all_: bool, command: str)
         refs += days or [ref]
     if all_:
         refs += [r for r in routine_ids(project) if r not in refs]
+        refs += [shown(path) for path in misnamed_files(project)]  # reported, never skipped silently
     if not refs:
         err.print(f"error: name a routine (cuecoach {command} week1-day1) or use --all")
         raise typer.Exit(2)
@@ -111,6 +112,8 @@ def build(
             if result.routine in in_work:
                 in_work.remove(result.routine)
             progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
+            for line in result.warnings:
+                progress.console.print(line, markup=False)
             if result.status == "failed":
                 for line in result.message.splitlines():
                     progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
@@ -141,11 +144,13 @@ def plan(
     """Print a routine's timeline (mm:ss.s, what is heard) without synthesizing anything."""
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, loaded.program)
+        script = compile_routine(loaded.routine, loaded.program, loaded.known)
     except CueError as exc:
         if _debug:
             raise
         _fail(exc)
+    for where, message in script.warnings:
+        print(f"{where}: {message}", file=sys.stderr)
     sys.stdout.write(format_plan(script))
 
 
@@ -153,14 +158,15 @@ def plan(
 def check(routines: RoutinesOpt = None) -> None:
     """Check every routine and the exercise library; list every problem as file:line:col."""
     project = _project(routines)
-    problems = check_all(project)
-    for where, message in problems:
+    problems, warnings = check_all(project)
+    for where, message in sorted(problems + warnings):
         print(f"{where}: {message}", file=sys.stderr)
     count = len(routine_ids(project))
     if problems:
         err.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} found", markup=False)
         raise typer.Exit(2)
-    err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library", markup=False)
+    noted = f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""
+    err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library{noted}", markup=False)
 
 
 @app.command()
