@@ -136,7 +136,7 @@ class _Compiler:
         self.blocks: list[Block] = []
         self.chapters: list[tuple[str, int]] = []
         self.problems: Problems = []
-        self.rate_problems: list[tuple[Where, str]] = []  # fixed lines that do not fit at this rate
+        self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
         self.warnings: Problems = []
 
     # -- helpers ---------------------------------------------------------------------
@@ -258,7 +258,8 @@ class _Compiler:
         at = lead_at - PAUSE_MS - self.estimate(spoken(self.program.phrases["next_set"].text.format(**fields)))
         if at < t:
             self.rate_problems.append((ex.timing.where, f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short "
-                                                        "for the stop tone, the rest and next-set calls and the lead-in"))
+                                                        "for the stop tone, the rest and next-set calls and the lead-in",
+                                       "make the rest longer, or raise 'rate' in program.yaml"))
             at = t
         self.phrase(at, "next_set", **fields)
         return self.count(max(lead_at, at), "lead-in")
@@ -281,7 +282,8 @@ class _Compiler:
                         end + LINE_GAP_MS > countdown_at:
                     self.rate_problems.append((self.program.phrases[name].where,
                                                f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
-                                               f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it"))
+                                               f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
+                                               "shorten the phrase, or raise 'rate' in program.yaml"))
                 taken.append((at, end))
         self.count(countdown_at, "countdown", number)
         self.sound(stop, "stop", number)
@@ -348,7 +350,7 @@ def _count_word_problems(program: Program) -> Problems:
 def slowest_rate(routine: Routine, program: Program, known: frozenset[str], where: Where) -> int | None:
     """The slowest rate at which nothing fixed at `where` is too long, or None if none up to the fastest."""
     def fits(rate: int) -> bool:
-        return all(w != where for w, _ in _compile(routine, replace(program, rate=rate), known).rate_problems)
+        return all(w != where for w, _, _ in _compile(routine, replace(program, rate=rate), known).rate_problems)
 
     low, high = program.rate, FASTEST_RATE
     if not fits(high):
@@ -366,11 +368,10 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     """
     compiler = _compile(routine, program, known)
     problems = compiler.problems + _count_word_problems(program)
-    for where, message in dict.fromkeys(compiler.rate_problems):
+    for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where)
-        fix = (f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate")
-        problems.append((where, f"{message} at {program.rate} words a minute: {fix}; raise 'rate' in program.yaml "
-                                "or shorten the lines"))
+        fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"
+        problems.append((where, f"{message} at {program.rate} words a minute ({fits}); {fix}"))
     events = tuple(sorted(compiler.events, key=lambda e: (e.at_ms, e.kind)))
     for before, after in zip(events, events[1:]):
         if after.at_ms < before.end_ms and not problems:

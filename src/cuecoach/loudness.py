@@ -18,7 +18,7 @@ import numpy as np
 RATE = 44_100
 TARGET_LUFS = -16.0
 SPEECH_CEILING_DBFS = -4.5  # sample peak; a 64 kbps MP3 of limited espeak speech overshoots it by up to 3 dB (measured)
-TONE_BELOW_VOICE_LU = 8.0  # tones sit this far under the voice
+TONE_BELOW_VOICE_LU = 0.0  # tones as loud as the voice: a start heard across a room (issue 9)
 CLIP_LUFS = -13.5  # clips are made denser than the target, so a track is turned down, never pushed into the limiter
 MP3_LOSS_LU = 0.4  # a 64 kbps MP3 of espeak speech measures this much quieter than its PCM (measured)
 SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
