@@ -187,7 +187,7 @@ def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_openin
     opening = lambda s: s.chapters[0].end_ms
     assert opening(later) < opening(first)
     short_roles = {e.role for e in later.events if e.at_ms < opening(later)}
-    assert short_roles == {"welcome-short", "length", "equipment-short", "safety-short"}
+    assert short_roles == {"welcome-short", "equipment-short", "safety-short"}
     full, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 3\nexercises: [{id: lunge, instruction: full}]\n",
                        name="week1-day3")
     assert setup(full, "Lunge Stretch") == ["Step one foot forward.", "Tall spine."]

@@ -189,14 +189,18 @@ class _Compiler:
         self.duration = t + TAIL_MS
 
     def opening(self, t: int) -> int:
-        """Welcome, length, equipment and safety: in full on a week's first day, short on the others."""
+        """Welcome, length, equipment and safety: in full on a week's first day, short on the others
+        (the short welcome, which may say the length, the intro, the short equipment and safety lines)."""
         program, routine = self.program, self.routine
         full = program.instruction == "full" or routine.day <= 1
         suffix = "" if full else "_short"
-        t = self.phrase(t, "welcome" + suffix, series=program.title, title=routine.title) + PAUSE_MS
+        length = duration_words(60 * self.minutes)
+        t = self.phrase(t, "welcome" + suffix, series=program.title, title=routine.title,
+                        **({} if full else {"length": length})) + PAUSE_MS
         if routine.intro is not None:
             t = self.say(t, routine.intro, "intro") + PAUSE_MS
-        t = self.phrase(t, "length", length=duration_words(60 * self.minutes)) + PAUSE_MS
+        if full:  # the short welcome says the length itself
+            t = self.phrase(t, "length", length=length) + PAUSE_MS
         if routine.equipment:
             gear = join_words([program.equipment[item] for item in routine.equipment])
             t = self.phrase(t, "equipment" + suffix, equipment=gear) + PAUSE_MS

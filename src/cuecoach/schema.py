@@ -102,9 +102,9 @@ PHRASES: dict[str, tuple[str, ...]] = {
 # Phrases a program may leave out: the defaults below are used. Short forms are said once a
 # runner knows them: on a week's later days (the opening) and on an exercise's later days.
 OPTIONAL_PHRASES: dict[str, tuple[tuple[str, ...], str]] = {
-    "welcome_short": (("series", "title"), "{title}."),
+    "welcome_short": (("series", "title", "length"), "{title}, about {length}."),
     "equipment_short": (("equipment",), "You need {equipment}."),
-    "safety_short": ((), "Stop if you feel sharp pain."),
+    "safety_short": ((), "Stop on any sharp pain."),
     "side_first": (("side",), "Start with your {side}."),
     "side_next": (("side",), "Now your {side}."),
 }
