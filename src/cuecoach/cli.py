@@ -99,6 +99,7 @@ def build(
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=len(refs) == 1 or not err.is_terminal)
     in_work: list[str] = []
+    warned: set[str] = set()  # a library line left out on many days is reported once
     with progress:
         task = progress.add_task("building", total=len(refs))
 
@@ -113,7 +114,9 @@ def build(
                 in_work.remove(result.routine)
             progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
             for line in result.warnings:
-                progress.console.print(line, markup=False)
+                if line not in warned:
+                    warned.add(line)
+                    progress.console.print(line, markup=False)
             if result.status == "failed":
                 for line in result.message.splitlines():
                     progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",

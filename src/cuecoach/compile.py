@@ -148,6 +148,7 @@ class _Compiler:
         where = line.where if isinstance(line, Line) else None
         raw = line.text if isinstance(line, Line) else line
         text = spoken(raw.format(**fields) if fields else raw)
+        text = text[:1].upper() + text[1:]  # a phrase may begin with a placeholder: "{number} of {count}"
         slot = COUNT_SLOT_MS if role in ("countdown", "lead-in") else self.estimate(text)
         self.events.append(Event(at, slot, "speech", text, role, where, block))
         return at + slot
