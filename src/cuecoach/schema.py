@@ -273,8 +273,9 @@ def _number(node: Node, what: str, low: float, high: float, problems: Problems,
 
 def _choice(node: Node, what: str, choices: tuple[str, ...], problems: Problems) -> str | None:
     if not isinstance(node.value, str) or node.value not in choices:
-        hint = (_suggest(node.value, choices) + " " if isinstance(node.value, str) else "")
-        problems.append((node.where, f"{what} is {show(node)}; {hint}choose one of: {', '.join(choices)}"))
+        hint = _suggest(node.value, choices) if isinstance(node.value, str) else ""
+        problems.append((node.where, f"{what} is {show(node)}; {hint + ' ' if hint else ''}choose one of: "
+                                     f"{', '.join(choices)}"))
         return None
     return node.value
 
