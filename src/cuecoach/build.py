@@ -73,9 +73,10 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project) -> dict[str, bytes]:
+def read_sounds(project: Project, lead_in: str = "count") -> dict[str, bytes]:
+    """The sound files a build uses: the pip only for a series whose lead-in is pips."""
     sounds = {}
-    for name in SOUNDS:
+    for name in (s for s in SOUNDS if s != "pip" or lead_in == "pips"):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
@@ -181,7 +182,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
           on_synth: Callable[[str], None] | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
     series = load_series_or_raise(project)
-    sounds = read_sounds(project)
+    sounds = read_sounds(project, series.program.lead_in)
     days = history(project, series)
     summary = Summary()
     if project.output.is_dir():

@@ -23,9 +23,10 @@ _SYMBOLS = [
 ]
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"({_NUM})\s*[-\u2013\u2014]\s*({_NUM})")  # 2-3, 20–30: "two to three"
-_TIMES = re.compile(rf"({_NUM})\s*[x\u00d7](?![a-z])", re.I)  # 10x, 3 × : "ten times"
+_TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?![a-z\d])", re.I)  # 10x, 3 × : "ten times"
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)  # 1st, 2nd: "first", "second"
 _NUMBER = re.compile(_NUM)
+_GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 _LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
 
@@ -36,13 +37,18 @@ def _say_number(text: str) -> str:
     return num2words(float(text)) if fraction else num2words(int(whole))
 
 
+def _say_range(low: str, high: str | None) -> str:
+    return _say_number(low) + (f" to {_say_number(high)}" if high else "")
+
+
 def spoken(text: str) -> str:
     """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
-    text = _RANGE.sub(lambda m: f"{_say_number(m.group(1))} to {_say_number(m.group(2))}", text)
-    text = _TIMES.sub(lambda m: f"{_say_number(m.group(1))} times", text)
     text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
+    text = _TIMES.sub(lambda m: f"{_say_range(m.group(1), m.group(2))} times", text)
+    text = _GLUED.sub(" ", text)  # "x10", "week1": the number is a word of its own
+    text = _RANGE.sub(lambda m: _say_range(m.group(1), m.group(2)), text)
     text = _NUMBER.sub(lambda m: _say_number(m.group(0)), text)
     return " ".join(text.split())
 
