@@ -26,7 +26,8 @@ def test_loudness_is_podcast_level_with_headroom(built_short: Path) -> None:
     assert true_peak <= -1.0, true_peak
 
 
-def test_tones_sit_below_the_voice(built_short: Path) -> None:
+def test_tones_are_heard_but_never_peak_above_the_voice(built_short: Path) -> None:
+    """As loud as the voice (test_end_to_end measures the loudness), yet no sharper: no jump in a listener's ear."""
     signal = decode(built_short / "output" / "short.mp3")
     timeline = json.loads((built_short / "output" / "short.json").read_text())
 
@@ -34,7 +35,7 @@ def test_tones_sit_below_the_voice(built_short: Path) -> None:
         return max(float(abs(signal[int(e["at_ms"] * RATE / 1000): int((e["at_ms"] + 300) * RATE / 1000)]).max())
                    for e in timeline["events"] if e["kind"] == kind)
 
-    assert peak("sound") < peak("speech") / 2  # at least 6 dB under the voice's peaks
+    assert peak("speech") / 2 < peak("sound") <= peak("speech") * 10 ** (1 / 20)  # within 6 dB under to 1 dB over
 
 
 def test_lyrics_have_every_spoken_line_at_its_time(built_short: Path) -> None:

@@ -74,8 +74,10 @@ def routine_ids(project: Project) -> list[str]:
 
 
 def series_ids(project: Project) -> list[str]:
-    """The days of the series (weekW-dayD.yaml), in week and day order: track 1 to N of N."""
-    return [name for name in routine_ids(project) if series_day(name) is not None]
+    """The days of the series, track 1 to N of N: the weekW-dayD.yaml files in week and day order, or, in a
+    folder without such names, every routine by name."""
+    ids = routine_ids(project)
+    return [name for name in ids if series_day(name) is not None] or ids
 
 
 def track_number(project: Project, routine_id: str) -> str:
@@ -99,7 +101,9 @@ def history(project: Project, series: "Series") -> dict[tuple[int, int], frozens
             routine = load_day(project, series, routine_id)
         except InputError:
             continue  # check reports it; a broken day teaches nothing
-        done[series_day(routine_id)] = frozenset(step.exercise.id for step in routine.steps)  # type: ignore[index]
+        when = series_day(routine_id) or (routine.week, routine.day)
+        if when[0]:  # a day without a week has no place in the order
+            done[when] = done.get(when, frozenset()) | {step.exercise.id for step in routine.steps}
     return done
 
 
