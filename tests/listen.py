@@ -76,7 +76,7 @@ def audible(signal: np.ndarray) -> np.ndarray:
 
 def heard_span(loud: np.ndarray, start_s: float, end_s: float) -> tuple[float, float] | None:
     """First and last moment (s) something is heard between two times, or None if nothing is."""
-    first, last = int(start_s / WINDOW_S), int(np.ceil(end_s / WINDOW_S))
+    first, last = int(np.floor(start_s / WINDOW_S + 1e-6)), int(np.ceil(end_s / WINDOW_S - 1e-6))  # 615.41 / 0.01
     hits = np.flatnonzero(loud[first:last])
     if hits.size == 0:
         return None
