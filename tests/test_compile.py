@@ -228,3 +228,14 @@ def test_the_length_announced_matches_the_length(tmp_path: Path) -> None:
     minutes = round(script.duration_ms / 60_000)
     from cuecoach.spoken import number_words
     assert length == f"About {number_words(minutes)} minutes."
+
+
+def test_a_fixed_call_that_cannot_fit_is_an_error_at_its_phrase_naming_the_rate(tmp_path: Path) -> None:
+    long_call = "Ten seconds left now, so keep your form, stay long, keep your ribs down, and breathe."
+    with pytest.raises(InputError) as caught:
+        compiled(tmp_path, "title: T\nexercises: [{id: hold, work: 40}]\n",
+                 program_edit=('ten_seconds_left: "Ten seconds left."', f'ten_seconds_left: "{long_call}"'))
+    (where, message), = caught.value.problems
+    assert (where.path.endswith("program.yaml"), where.line) == (True, 24)
+    assert message.startswith("phrase 'ten_seconds_left' does not fit in the 40 s block of 'hold'")
+    assert "at 170 words a minute (it fits at " in message
