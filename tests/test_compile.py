@@ -132,8 +132,7 @@ def test_the_second_side_hears_its_own_cues_or_only_the_first(tmp_path: Path) ->
 
 
 def test_the_name_is_said_once_per_transition(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [hold, lunge]\n",
-                         program_edit=('next_exercise: "Next: {name}."', 'next_exercise: "Good."'))
+    script, _ = compiled(tmp_path, "title: T\nexercises: [hold, lunge]\n")
     for block in script.blocks:
         said = " ".join(e.text for e in script.events if block.start_ms - 60_000 <= e.at_ms < block.start_ms
                         and e.kind == "speech" and e.block is None and e.at_ms > _last_stop(script, block))
@@ -177,12 +176,10 @@ def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_openin
     first, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 1\nexercises: [hold, lunge, chatty]\n",
                         name="week1-day1")
     later, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 2\nexercises: [lunge, hold, chatty]\n",
-                        name="week1-day2", library_edit=("  setup: [Step one foot forward.]",
-                                                         "  setup: [Step one foot forward., Tall spine.]\n"
-                                                         "  reminder: Lunge, tall."))
+                        name="week1-day2")
     setup = lambda s, ex: [e.text for e in s.events if e.role == "setup" and
                            any(c.title == ex and c.start_ms <= e.at_ms < c.end_ms for c in s.chapters)]
-    assert setup(later, "Lunge Stretch") == ["Lunge, tall."]
+    assert setup(later, "Lunge Stretch") == ["Lunge, back knee down."]
     assert setup(later, "Plank Hold") == ["Forearms down, body long."]  # one line: its first line is the reminder
     opening = lambda s: s.chapters[0].end_ms
     assert opening(later) < opening(first)
@@ -190,7 +187,7 @@ def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_openin
     assert short_roles == {"welcome-short", "equipment-short", "safety-short"}
     full, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 3\nexercises: [{id: lunge, instruction: full}]\n",
                        name="week1-day3")
-    assert setup(full, "Lunge Stretch") == ["Step one foot forward.", "Tall spine."]
+    assert setup(full, "Lunge Stretch") == ["Step one foot forward.", "Back knee down."]
 
 
 def test_instruction_full_turns_fading_off(tmp_path: Path) -> None:
