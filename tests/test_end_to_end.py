@@ -189,3 +189,17 @@ def test_week1_day1_has_the_seeds_fourteen_blocks(tmp_path: Path) -> None:
     assert len(starts) == len(stops) == len(planned)
     assert all(abs(m - p) < TOLERANCE_S for m, p in zip(measured, planned)), measured
     assert all(stop < next_start for stop, next_start in zip(stops, starts[1:]))
+
+
+def test_a_lead_in_of_pips_is_heard_one_second_apart_before_each_start(project: Path) -> None:
+    program = project / "routines" / "program.yaml"
+    program.write_text(program.read_text().replace("rate: 170", "rate: 170\nlead_in: pips"))
+    run_cli("build", "short", cwd=project)
+    signal = decode(project / "output" / "short.mp3")
+    timeline = json.loads((project / "output" / "short.json").read_text())
+    pips = find_onsets(signal, read_wav(project / "sounds" / "pip.wav"))
+    starts = [b["start_ms"] / 1000 for b in timeline["blocks"]]
+    assert len(pips) == 3 * len(starts)
+    for start, three in zip(starts, zip(pips[0::3], pips[1::3], pips[2::3])):
+        assert all(abs(heard - (start - 3 + i)) < TOLERANCE_S for i, heard in enumerate(three)), (start, three)
+    assert len(find_onsets(signal, read_wav(project / "sounds" / "start.wav"))) == len(starts)  # a pip is no start
