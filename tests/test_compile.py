@@ -188,6 +188,9 @@ def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_openin
     full, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 3\nexercises: [{id: lunge, instruction: full}]\n",
                        name="week1-day3")
     assert setup(full, "Lunge Stretch") == ["Step one foot forward.", "Back knee down."]
+    own, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 4\nexercises: [{id: lunge, setup: [Today kneel.]}]\n",
+                      name="week1-day4")
+    assert setup(own, "Lunge Stretch") == ["Today kneel."]  # a day's own setup is said, known or not
 
 
 def test_instruction_full_turns_fading_off(tmp_path: Path) -> None:

@@ -587,7 +587,7 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
         exercise = replace(exercise, timing=timing)
     if any(value is None for value in fields.values()):
         return None
-    full = fields.pop("instruction", None) == "full"
+    full = fields.pop("instruction", None) == "full" or "setup" in fields  # a day's own setup is said in full
     exercise = replace(exercise, **{key: value for key, value in fields.items()})
     return Step(number, exercise, item.where, full)
 
