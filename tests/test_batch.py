@@ -52,7 +52,7 @@ def test_a_routine_outside_the_series_neither_takes_a_track_nor_makes_the_series
     extra = (project / "routines" / "week1-day1.yaml").read_text().replace("week: 1", "week: 7")
     (project / "routines" / "runner-extra.yaml").write_text(extra)
     (project / "routines" / "scratch.yaml").write_text("title: [unfinished\n")
-    done = run_cli("build", "--all", cwd=project, check=False)
+    done = run_cli("build", "--all", "--verbose", cwd=project, check=False)
     assert "skipped week1-day1 (current)" in done.stderr and "skipped week1-day2 (current)" in done.stderr
     assert "built runner-extra" in done.stderr and "routines/scratch.yaml:2:1: YAML syntax error" in done.stderr
     assert tracks(project)["runner-extra"] is None and tracks(project)["week1-day1"] == "1/2"
