@@ -113,7 +113,7 @@ def build(
             if result.routine in in_work:
                 in_work.remove(result.routine)
             progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
-            for line in result.warnings if result.status != "skipped" or verbose else ():
+            for line in result.warnings if result.status != "skipped" else ():  # check lists them all
                 if line not in warned:
                     warned.add(line)
                     progress.console.print(line, markup=False)
