@@ -46,9 +46,9 @@ browser:
 	  fi; \
 	fi
 
-sounds: sounds/start.wav sounds/stop.wav sounds/finish.wav
-sounds/%.wav:
-	$(PYTHON) sounds/make_sounds.py
+# Always run: it writes missing sounds and updates old default ones, never a coach's own WAV.
+sounds:
+	@$(PYTHON) sounds/make_sounds.py
 
 # mp3val checks the joined MP3s (the assembly tests); Chromium comes from `browser`.
 test-tools:

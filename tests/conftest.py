@@ -17,9 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CUECOACH = [sys.executable, "-m", "cuecoach"]
 
-if not all((ROOT / "sounds" / f"{name}.wav").exists() for name in ("start", "stop", "finish")):
-    # `make` makes the default sounds; a bare `pytest` in a fresh clone makes them here
-    subprocess.run([sys.executable, str(ROOT / "sounds" / "make_sounds.py")], check=True, capture_output=True)
+# `make` makes the default sounds; a bare `pytest` makes missing ones, and brings old defaults up to date, here
+subprocess.run([sys.executable, str(ROOT / "sounds" / "make_sounds.py")], check=True, capture_output=True)
 
 
 def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:

@@ -7,21 +7,29 @@ from pathlib import Path
 
 import pytest
 
-from cuecoach.compile import PAUSE_MS, SOUND_SLOT_MS, compile_routine
+from cuecoach.compile import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, compile_routine
 from cuecoach.errors import InputError
 from cuecoach.load import Project, load_routine
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 
 
-def compiled(tmp_path: Path, day: str, library_edit: tuple[str, str] | None = None):
-    shutil.copytree(CASES / "routines", tmp_path / "routines")
-    if library_edit:
-        library = tmp_path / "routines" / "exercises.yaml"
-        library.write_text(library.read_text().replace(*library_edit))
-    (tmp_path / "routines" / "day.yaml").write_text(day)
-    loaded = load_routine(Project.at(tmp_path), "day")
-    return compile_routine(loaded.routine, loaded.program), loaded.program
+def compiled(tmp_path: Path, day: str, library_edit: tuple[str, str] | None = None,
+             program_edit: tuple[str, str] | None = None, name: str = "day"):
+    if not (tmp_path / "routines").exists():
+        shutil.copytree(CASES / "routines", tmp_path / "routines")
+    for file, edit in (("exercises.yaml", library_edit), ("program.yaml", program_edit)):
+        if edit:
+            path = tmp_path / "routines" / file
+            assert edit[0] in path.read_text()
+            path.write_text(path.read_text().replace(*edit))
+    (tmp_path / "routines" / f"{name}.yaml").write_text(day)
+    loaded = load_routine(Project.at(tmp_path), name)
+    return compile_routine(loaded.routine, loaded.program, loaded.known), loaded.program
+
+
+def spoken_before(script, at_ms: int) -> list:
+    return [e for e in script.events if e.kind == "speech" and e.at_ms < at_ms]
 
 
 def sounds(script, name):
@@ -47,76 +55,158 @@ def test_fixed_cues_keep_their_times(tmp_path: Path) -> None:
 
 
 def test_short_blocks_have_no_halfway_or_ten_seconds_left(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: hold, work: 25}]\n")
+    script, _ = compiled(tmp_path, f"title: T\nexercises: [{{id: hold, work: {CALLS_MIN_S - 1}}}]\n")
     roles = {e.role for e in script.events}
     assert "halfway" not in roles and "ten-seconds-left" not in roles and "countdown" in roles
 
 
 def test_nothing_overlaps_and_speech_never_stretches_a_block(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [chatty, bridge, lunge, {id: lunge, sets: 2, rest: 9}]\n")
+    script, _ = compiled(tmp_path, "title: T\nexercises: [chatty, bridge, lunge, {id: lunge, sets: 2, rest: 12}]\n")
+    counts = ("countdown", "lead-in")
     for before, after in zip(script.events, script.events[1:]):
-        assert before.end_ms + PAUSE_MS <= after.at_ms or (before.kind == "speech" and before.role == "countdown"
-                                                            and before.end_ms <= after.at_ms), (before, after)
+        assert before.end_ms + PAUSE_MS <= after.at_ms or (before.role in counts and before.end_ms <= after.at_ms), \
+            (before, after)
     for block in script.blocks:
         assert block.end_ms - block.start_ms == block.seconds * 1000
         inside = [e for e in script.events if e.block == block.number]
         assert all(block.start_ms <= e.at_ms and e.end_ms <= block.end_ms + SOUND_SLOT_MS["stop"] for e in inside)
 
 
-def test_switching_sides_does_not_come_out_of_the_second_side(tmp_path: Path) -> None:
-    script, program = compiled(tmp_path, "title: T\nexercises: [lunge]\n")
+def test_lines_inside_a_block_keep_a_second_and_a_half_apart(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [chatty, {id: hold, work: 60, cues: [A., B., C., D.]}]\n")
+    for block in script.blocks:
+        lines = [e for e in script.events if e.block == block.number and e.kind == "speech"]
+        lines = [e for i, e in enumerate(lines) if e.role != "countdown" or lines[i - 1].role != "countdown"]
+        for before, after in zip(lines, lines[1:]):
+            assert after.at_ms - before.end_ms >= LINE_GAP_MS, (before, after)
+
+
+def test_every_start_has_a_lead_in_after_quiet_time_to_move(tmp_path: Path) -> None:
+    script, program = compiled(tmp_path, "title: T\nexercises: [hold, lunge, bridge]\n")
+    words = [w.text for w in program.countdown]
+    for block in script.blocks:
+        lead = [e for e in script.events if e.role == "lead-in" and block.start_ms - 3000 <= e.at_ms < block.start_ms]
+        assert [e.text for e in lead] == words and [e.at_ms for e in lead] == [block.start_ms - 3000 + 1000 * i
+                                                                              for i in range(3)]
+        if block.set == 1:  # a rest between sets is timed from the stop tone; the others wait for the runner
+            talk = [e for e in spoken_before(script, lead[0].at_ms) if e.role not in ("lead-in", "countdown")]
+            quiet = program.gaps.switch_sides if block.side == 2 else program.gaps.get_ready
+            assert lead[0].at_ms - talk[-1].end_ms == quiet * 1000
+
+
+def test_switch_time_and_setup_time_set_the_quiet_time_per_exercise(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: lunge, switch_time: 10, setup_time: 7}]\n")
     first, second = script.blocks
-    assert (first.side, second.side) == (1, 2)
-    assert first.end_ms - first.start_ms == second.end_ms - second.start_ms == 30_000
-    assert second.start_ms - first.end_ms == program.gaps.switch_sides * 1000
+    for block, quiet in ((first, 7000), (second, 10_000)):
+        talk = [e for e in spoken_before(script, block.start_ms - 3000) if e.role != "countdown"]
+        assert block.start_ms - 3000 - talk[-1].end_ms == quiet
+
+
+def test_a_long_switch_line_lengthens_the_gap_instead_of_eating_the_quiet(tmp_path: Path) -> None:
+    long_line = "Bring the front foot back, turn around slowly, and step the other foot forward."
+    script, program = compiled(tmp_path, f"title: T\nexercises: [{{id: lunge, switch: \"{long_line}\"}}]\n")
+    first, second = script.blocks
     (switch,) = [e for e in script.events if e.role == "switch"]
-    assert switch.text == "Switch legs." and first.end_ms < switch.at_ms < second.start_ms
+    (side,) = [e for e in script.events if e.role == "side-next"]
+    assert first.end_ms < switch.at_ms < side.at_ms
+    assert second.start_ms - 3000 - side.end_ms == program.gaps.switch_sides * 1000
 
 
-def test_sets_rest_between_them_and_call_the_next_set(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [bridge]\n")
-    assert [b.set for b in script.blocks] == [1, 2, 3]
-    for done, following in zip(script.blocks, script.blocks[1:]):
-        assert following.start_ms - done.end_ms == 8_000
-    assert [e.text for e in script.events if e.role == "next-set"] == ["Set two of three.", "Set three of three."]
-    assert [e.text for e in script.events if e.role == "rest"] == ["Rest eight seconds."] * 2
+def test_sides_are_named_before_each_side(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: lunge, sets: 2, rest: 15}, "
+                                   "{id: lunge, sides: [front leg, back leg]}]\n")
+    for block in script.blocks:
+        named = [e for e in spoken_before(script, block.start_ms) if e.role in ("side-first", "side-next")]
+        expected = {1: "Start with your {}.", 2: "Now your {}."}[block.side].format(block.side_name)
+        assert named[-1].text == expected
+        later = [e for e in spoken_before(script, block.start_ms) if e.at_ms > named[-1].at_ms]
+        assert all(e.role in ("lead-in", "next-set", "get-ready") for e in later), later
+    assert [b.side_name for b in script.blocks] == ["left side", "right side"] * 2 + ["front leg", "back leg"]
 
 
-def test_per_side_in_sets_does_both_sides_each_set(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: lunge, per_side: 15, sets: 2, rest: 10}]\n")
-    assert [(b.set, b.side) for b in script.blocks] == [(1, 1), (1, 2), (2, 1), (2, 2)]
+def test_the_second_side_hears_its_own_cues_or_only_the_first(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: lunge, cues: [Tuck., Breathe.]}, "
+                                   "{id: lunge, cues: [Tuck., Breathe.], side2_cues: [Other side tuck.]}]\n")
+    cues = [[e.text for e in script.events if e.block == b.number and e.role == "cue"] for b in script.blocks]
+    assert cues == [["Tuck.", "Breathe."], ["Tuck."], ["Tuck.", "Breathe."], ["Other side tuck."]]
 
 
-def test_colliding_cues_move_later_in_written_order(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [chatty]\n")
-    cues = [e for e in script.events if e.role == "cue"]
-    assert [e.text for e in cues] == ["Keep breathing slowly.", "Press the floor away.", "Long neck, soft jaw.",
-                                      "Squeeze your glutes gently.", "Ribs down toward your hips."]
-    assert all(a.at_ms < b.at_ms for a, b in zip(cues, cues[1:]))
-    (ten_left,) = [e for e in script.events if e.role == "ten-seconds-left"]
-    block = script.blocks[0]
-    aimed = block.start_ms + SOUND_SLOT_MS["start"] + PAUSE_MS + 4 * (40_000 - 3000 - 2 * PAUSE_MS - SOUND_SLOT_MS["start"]) / 5
-    assert ten_left.at_ms - PAUSE_MS < aimed + cues[4].slot_ms  # its aim overlaps "ten seconds left"...
-    assert cues[4].at_ms == ten_left.end_ms + PAUSE_MS  # ...so it moves to just after it
+def test_the_name_is_said_once_per_transition(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [hold, lunge]\n")
+    for block in script.blocks:
+        said = " ".join(e.text for e in script.events if block.start_ms - 60_000 <= e.at_ms < block.start_ms
+                        and e.kind == "speech" and e.block is None and e.at_ms > _last_stop(script, block))
+        assert said.count("lunge stretch" if block.exercise == "lunge" else "plank") <= 1, said
 
 
-def test_a_cue_that_cannot_fit_is_an_error_at_its_line(tmp_path: Path) -> None:
+def _last_stop(script, block) -> int:
+    return max([b.end_ms for b in script.blocks if b.end_ms < block.start_ms], default=0)
+
+
+def test_a_cue_that_cannot_fit_is_left_out_with_a_warning_at_its_line(tmp_path: Path) -> None:
     long_cue = "Keep breathing slowly and steadily through your nose, and keep your whole body long and still."
-    with pytest.raises(InputError) as caught:
-        compiled(tmp_path, "title: T\nexercises: [{id: hold, work: 10}]\n", ("[Breathe.]", f"[{long_cue}]"))
-    (where, message), = caught.value.problems
+    script, _ = compiled(tmp_path, "title: T\nexercises: [{id: hold, work: 10}]\n", ("[Breathe.]", f'["{long_cue}"]'))
+    assert not [e for e in script.events if e.role == "cue"]
+    (where, message), = script.warnings
     assert (where.path.endswith("exercises.yaml"), where.line) == (True, 6)
-    assert "does not fit in the 10 s block of 'hold'" in message
+    assert message.startswith("warning: cue left out of the 10 s block of 'hold' at 170 words a minute")
 
 
-def test_a_switch_gap_too_short_for_its_phrase_is_an_error(tmp_path: Path) -> None:
-    shutil.copytree(CASES / "routines", tmp_path / "routines")
-    program = tmp_path / "routines" / "program.yaml"
-    program.write_text(program.read_text().replace("switch_sides: 4", "switch_sides: 1.5"))
-    (tmp_path / "routines" / "day.yaml").write_text("title: T\nexercises: [lunge]\n")
-    loaded = load_routine(Project.at(tmp_path), "day")
-    with pytest.raises(InputError, match="gap 'switch_sides' is too short"):
-        compile_routine(loaded.routine, loaded.program)
+def test_a_rest_too_short_for_its_calls_names_the_slowest_rate_that_fits(tmp_path: Path) -> None:
+    day = "title: T\nexercises:\n  - {id: bridge, rest: 8}\n"
+    with pytest.raises(InputError) as caught:
+        compiled(tmp_path / "slow", day, program_edit=("rate: 170", "rate: 120"))
+    (where, message), = caught.value.problems
+    assert where.line == 3 and where.path.endswith("day.yaml")
+    assert "the rest of 8 s in 'bridge' is too short" in message and "at 120 words a minute" in message
+    rate = int(message.split("it fits at ")[1].split()[0])
+    assert 120 < rate <= 170
+    compiled(tmp_path / "fits", day, program_edit=("rate: 170", f"rate: {rate}"))
+    with pytest.raises(InputError):
+        compiled(tmp_path / "just-too-slow", day, program_edit=("rate: 170", f"rate: {rate - 1}"))
+
+
+def test_a_countdown_word_longer_than_a_second_is_an_error_at_its_line(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="countdown word 'Three, get set.' takes longer than one second"):
+        compiled(tmp_path, "title: T\nexercises: [hold]\n",
+                 program_edit=('countdown: ["Three.",', 'countdown: ["Three, get set.",'))
+
+
+def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_opening(tmp_path: Path) -> None:
+    first, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 1\nexercises: [hold, lunge, chatty]\n",
+                        name="week1-day1")
+    later, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 2\nexercises: [lunge, hold, chatty]\n",
+                        name="week1-day2")
+    setup = lambda s, ex: [e.text for e in s.events if e.role == "setup" and
+                           any(c.title == ex and c.start_ms <= e.at_ms < c.end_ms for c in s.chapters)]
+    assert setup(later, "Lunge Stretch") == ["Lunge, back knee down."]
+    assert setup(later, "Plank Hold") == ["Forearms down, body long."]  # one line: its first line is the reminder
+    opening = lambda s: s.chapters[0].end_ms
+    assert opening(later) < opening(first)
+    short_roles = {e.role for e in later.events if e.at_ms < opening(later)}
+    assert short_roles == {"welcome-short", "equipment-short", "safety-short"}
+    full, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 3\nexercises: [{id: lunge, instruction: full}]\n",
+                       name="week1-day3")
+    assert setup(full, "Lunge Stretch") == ["Step one foot forward.", "Back knee down."]
+    own, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 4\nexercises: [{id: lunge, setup: [Today kneel.]}]\n",
+                      name="week1-day4")
+    assert setup(own, "Lunge Stretch") == ["Today kneel."]  # a day's own setup is said, known or not
+
+
+def test_instruction_full_turns_fading_off(tmp_path: Path) -> None:
+    compiled(tmp_path, "title: T\nweek: 1\nday: 1\nexercises: [lunge]\n", name="week1-day1")
+    script, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 2\nexercises: [lunge]\n", name="week1-day2",
+                         program_edit=("rate: 170", "rate: 170\ninstruction: full"))
+    roles = [e.role for e in script.events]
+    assert "welcome" in roles and "welcome-short" not in roles and "setup" in roles
+
+
+def test_pips_lead_in_instead_of_words(tmp_path: Path) -> None:
+    script, _ = compiled(tmp_path, "title: T\nexercises: [hold]\n", program_edit=("rate: 170", "rate: 170\nlead_in: pips"))
+    (block,) = script.blocks
+    pips = [e.at_ms for e in script.events if e.kind == "sound" and e.text == "pip"]
+    assert pips == [block.start_ms - 3000, block.start_ms - 2000, block.start_ms - 1000]
+    assert not [e for e in script.events if e.role == "lead-in"]
 
 
 def test_the_compiler_is_deterministic(tmp_path: Path) -> None:
@@ -138,3 +228,14 @@ def test_the_length_announced_matches_the_length(tmp_path: Path) -> None:
     minutes = round(script.duration_ms / 60_000)
     from cuecoach.spoken import number_words
     assert length == f"About {number_words(minutes)} minutes."
+
+
+def test_a_fixed_call_that_cannot_fit_is_an_error_at_its_phrase_naming_the_rate(tmp_path: Path) -> None:
+    long_call = "Ten seconds left now, so keep your form, stay long, keep your ribs down, and breathe."
+    with pytest.raises(InputError) as caught:
+        compiled(tmp_path, "title: T\nexercises: [{id: hold, work: 40}]\n",
+                 program_edit=('ten_seconds_left: "Ten seconds left."', f'ten_seconds_left: "{long_call}"'))
+    (where, message), = caught.value.problems
+    assert (where.path.endswith("program.yaml"), where.line) == (True, 24)
+    assert message.startswith("phrase 'ten_seconds_left' does not fit in the 40 s block of 'hold'")
+    assert "at 170 words a minute (it fits at " in message

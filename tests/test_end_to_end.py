@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, run_cli
-from listen import RATE, decode, find_onsets, level_db, read_wav
+from listen import RATE, decode, find_onsets, level_db, lines_heard, loudness_lufs, quiet_before_lead_ins, read_wav
 
 TOLERANCE_S = 0.020
 
@@ -81,6 +81,49 @@ def test_gaps_are_silent_and_speech_is_heard(heard: dict) -> None:
             assert level_db(signal, e["at_ms"] / 1000, e["at_ms"] / 1000 + 0.3) > -45, e["text"]
 
 
+def test_quiet_time_to_move_before_every_lead_in_is_heard(heard: dict) -> None:
+    quiet = quiet_before_lead_ins(heard["signal"], heard["timeline"])
+    # march (first side: get_ready 5 s), side reach (first side 5 s, second side switch_time 6 s), squeeze
+    assert len(quiet) == 4
+    assert [round(q, 1) >= need for (_, q), need in zip(quiet, (5, 5, 6, 5))] == [True] * 4, quiet
+
+
+def test_lines_inside_a_block_are_heard_a_second_and_a_half_apart(heard: dict) -> None:
+    lines = lines_heard(heard["signal"], heard["timeline"])
+    pairs = [(a, b) for a, b in zip(lines, lines[1:]) if a["block"] and a["block"] == b["block"]]
+    assert pairs  # the cue and the countdown
+    assert all(b["start"] - a["end"] >= 1.5 for a, b in pairs), [(a["text"], b["text"], b["start"] - a["end"])
+                                                                 for a, b in pairs]
+
+
+def test_each_side_is_named_out_loud_before_it_starts(heard: dict) -> None:
+    lines = lines_heard(heard["signal"], heard["timeline"])
+    for block in heard["timeline"]["blocks"]:
+        if block["side"]:
+            before = [l for l in lines if l["end"] <= block["start_ms"] / 1000
+                      and l["role"] not in ("lead-in", "get-ready")]
+            assert before[-1]["role"] in ("side-first", "side-next"), before[-1]
+            assert ("left arm up" if block["side"] == 1 else "right arm up") in before[-1]["text"]
+
+
+def test_tones_are_as_loud_as_the_voice(heard: dict) -> None:
+    signal, timeline = heard["signal"], heard["timeline"]
+    speech = [loudness_lufs(signal, l["start"], l["end"]) for l in lines_heard(signal, timeline)
+              if l["role"] not in ("countdown", "lead-in")]
+    voice = float(sorted(speech)[len(speech) // 2])
+    for name in ("start", "stop"):
+        for onset in heard["onsets"][name]:
+            tone = loudness_lufs(signal, onset, onset + heard["lengths"][name])
+            assert abs(tone - voice) <= 3.0, (name, onset, tone, voice)
+
+
+def test_start_and_stop_tones_are_told_apart(heard: dict) -> None:
+    # each tone is found only where it was planned: the other tone does not match it
+    planned = {name: len([e for e in heard["timeline"]["events"] if e["kind"] == "sound" and e["text"] == name])
+               for name in ("start", "stop")}
+    assert {name: len(heard["onsets"][name]) for name in planned} == planned
+
+
 def test_the_timeline_lists_every_block_with_its_exercise_side_and_set(heard: dict) -> None:
     blocks = heard["timeline"]["blocks"]
     assert [(b["exercise"], b["side"], b["set"]) for b in blocks] == [
@@ -113,7 +156,7 @@ def test_a_forced_rebuild_reuses_every_clip(built_short: Path) -> None:
 def test_editing_one_cue_resynthesizes_only_that_line(project: Path) -> None:
     run_cli("build", "short", cwd=project)
     library = project / "routines" / "exercises.yaml"
-    library.write_text(library.read_text().replace("Reach long.", "Reach up."))
+    library.write_text(library.read_text().replace("Lift your knees.", "Lift your knees high."))
     done = run_cli("build", "short", cwd=project)
     assert "1 lines synthesized" in done.stderr, done.stderr
 
@@ -122,6 +165,8 @@ def test_nothing_is_printed_on_stdout_while_building(project: Path) -> None:
     done = run_cli("build", "short", cwd=project)
     assert done.stdout == ""
     assert "Audio saved" not in done.stderr
+    # the 6 s side reach has no room for its cue: left out, and said so at the cue's line
+    assert "routines/exercises.yaml:12:10: warning: cue left out of the 6 s block of 'side-reach'" in done.stderr
 
 
 def test_plan_prints_the_same_times_the_build_writes(built_short: Path) -> None:
@@ -144,3 +189,17 @@ def test_week1_day1_has_the_seeds_fourteen_blocks(tmp_path: Path) -> None:
     assert len(starts) == len(stops) == len(planned)
     assert all(abs(m - p) < TOLERANCE_S for m, p in zip(measured, planned)), measured
     assert all(stop < next_start for stop, next_start in zip(stops, starts[1:]))
+
+
+def test_a_lead_in_of_pips_is_heard_one_second_apart_before_each_start(project: Path) -> None:
+    program = project / "routines" / "program.yaml"
+    program.write_text(program.read_text().replace("rate: 170", "rate: 170\nlead_in: pips"))
+    run_cli("build", "short", cwd=project)
+    signal = decode(project / "output" / "short.mp3")
+    timeline = json.loads((project / "output" / "short.json").read_text())
+    pips = find_onsets(signal, read_wav(project / "sounds" / "pip.wav"))
+    starts = [b["start_ms"] / 1000 for b in timeline["blocks"]]
+    assert len(pips) == 3 * len(starts)
+    for start, three in zip(starts, zip(pips[0::3], pips[1::3], pips[2::3])):
+        assert all(abs(heard - (start - 3 + i)) < TOLERANCE_S for i, heard in enumerate(three)), (start, three)
+    assert len(find_onsets(signal, read_wav(project / "sounds" / "start.wav"))) == len(starts)  # a pip is no start

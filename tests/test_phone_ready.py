@@ -44,7 +44,8 @@ def test_speech_keeps_its_natural_dynamics(built_short: Path) -> None:
     assert statistics.median(crests) >= 13.0, crests
 
 
-def test_tones_sit_below_the_voice(built_short: Path) -> None:
+def test_tones_are_heard_but_never_peak_above_the_voice(built_short: Path) -> None:
+    """As loud as the voice (test_end_to_end measures the loudness), yet no sharper: no jump in a listener's ear."""
     signal = decode(built_short / "output" / "short.mp3")
     timeline = json.loads((built_short / "output" / "short.json").read_text())
 
@@ -52,7 +53,7 @@ def test_tones_sit_below_the_voice(built_short: Path) -> None:
         return max(float(abs(signal[int(e["at_ms"] * RATE / 1000): int((e["at_ms"] + 300) * RATE / 1000)]).max())
                    for e in timeline["events"] if e["kind"] == kind)
 
-    assert peak("sound") < peak("speech") / 2  # at least 6 dB under the voice's peaks
+    assert peak("speech") / 2 < peak("sound") <= peak("speech") * 10 ** (1 / 20)  # within 6 dB under to 1 dB over
 
 
 def test_lyrics_have_every_spoken_line_at_its_time(built_short: Path) -> None:

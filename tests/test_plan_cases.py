@@ -1,5 +1,8 @@
 """Data-driven: each routine in data/cases/routines compiles to the plan saved in data/cases/expected.
 
+A case's saved plan starts with its warnings, if any; a case that cannot compile saves its
+error lines instead of a plan. Paths are relative to data/cases.
+
 A change in timing shows up as a readable diff. After an intended change, regenerate with
 CUECOACH_UPDATE_PLANS=1 pytest tests/test_plan_cases.py and review the diff before committing.
 """
@@ -12,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from cuecoach.compile import compile_routine
+from cuecoach.errors import InputError
 from cuecoach.load import Project, load_routine, routine_ids
 from cuecoach.timeline import format_plan
 
@@ -22,7 +26,12 @@ PROJECT = Project.at(CASES)
 @pytest.mark.parametrize("case", routine_ids(PROJECT))
 def test_plan_matches_the_saved_plan(case: str) -> None:
     loaded = load_routine(PROJECT, case)
-    plan = format_plan(compile_routine(loaded.routine, loaded.program))
+    try:
+        script = compile_routine(loaded.routine, loaded.program, loaded.known)
+        plan = "".join(f"{w}: {m}\n" for w, m in script.warnings) + format_plan(script)
+    except InputError as exc:
+        plan = f"error:\n{exc}\n"
+    plan = plan.replace(str(CASES) + os.sep, "").replace(os.path.relpath(CASES) + os.sep, "")
     expected = CASES / "expected" / f"{case}.plan"
     if os.environ.get("CUECOACH_UPDATE_PLANS"):
         expected.write_text(plan)

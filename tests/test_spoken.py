@@ -28,3 +28,14 @@ def test_estimate_grows_with_text_and_shrinks_with_rate() -> None:
     assert 0 < short < long
     assert estimate_ms("Go slowly, and breathe.", 220) < estimate_ms("Go slowly, and breathe.", 160)
     assert estimate_ms("Go.", 160) % 10 == 0
+
+
+def test_ranges_multipliers_and_ordinals_are_said_as_a_person_would() -> None:
+    assert spoken("2-3 breaths") == "two to three breaths"
+    assert spoken("Hold 20–30 seconds.") == "Hold twenty to thirty seconds."
+    assert spoken("Do it 10x.") == "Do it ten times."
+    assert spoken("3 x 10") == "three times ten"
+    assert spoken("the 1st and 2nd side") == "the first and second side"
+    assert spoken("1.5-2 s") == "one point five to two s"
+    assert spoken("2-3x a week") == "two to three times a week"
+    assert spoken("box 10") == "box ten" and spoken("x10") == "x ten"  # an x that is not a multiplier stays

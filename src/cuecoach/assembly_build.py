@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import assemble, audio
-from .build import DayResult, Job, finish_day, tones
+from .build import DayResult, Job, finish_day, tones, warning_lines
 from .errors import BuildError, CueError
 from .export import id3_tag
 from .render import overrun_error, overruns_by_length
@@ -197,4 +197,4 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
             continue
         made = sum(1 for routine in first_use.values() if routine == job.script.routine)
         finish(DayResult(job.script.routine, "built", synthesized=made, seconds=time.perf_counter() - began,
-                         duration_ms=job.script.duration_ms))
+                         duration_ms=job.script.duration_ms, warnings=warning_lines(job.script)))

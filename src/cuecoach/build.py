@@ -30,7 +30,8 @@ from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, lrc, playlist, read_json, write_json, write_text_if_changed
-from .load import Project, Series, load_day, load_series, load_series_or_raise, routine_ids, shown
+from .load import (Project, Series, history, known_before, load_day, load_series, load_series_or_raise,
+                   misnamed_files, routine_ids, series_ids, shown, track_number)
 from .schema import Program
 from .timeline import timeline_json
 
@@ -69,6 +70,7 @@ class DayResult:
     seconds: float = 0.0
     duration_ms: int = 0
     exit_code: int = 0
+    warnings: list[str] = field(default_factory=list)  # file:line:col: warning: ... (cues left out)
 
 
 @dataclass
@@ -83,9 +85,10 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project) -> dict[str, bytes]:
+def read_sounds(project: Project, lead_in: str = "count") -> dict[str, bytes]:
+    """The sound files a build uses: the pip only for a series whose lead-in is pips."""
     sounds = {}
-    for name in SOUNDS:
+    for name in (s for s in SOUNDS if s != "pip" or lead_in == "pips"):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
@@ -166,14 +169,19 @@ def voice_settings(project: Project, program, engine: str | None = None) -> Voic
     return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes], all_ids: list[str],
-            encode: str = "frames", source: str = "", engine: str | None = None) -> Job:
-    """Load and compile a day and work out its key. Pure but for reading the routine file."""
+def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes],
+            days: dict[tuple[int, int], frozenset[str]], encode: str = "frames", source: str = "",
+            engine: str | None = None) -> Job:
+    """Load and compile a day and work out its key. Pure but for reading the routine file.
+
+    `days`: the series' exercises by (week, day), from `load.history`: a day's talk depends on
+    what came before it, and its track number on its week and day, never on other files.
+    """
     routine = load_day(project, series, ref)
     program = with_engine(series.program, engine)
-    script = compile_routine(routine, program)
+    script = compile_routine(routine, program, known_before(days, routine))
     settings = voice_settings(project, program)
-    track = f"{all_ids.index(routine.id) + 1}/{len(all_ids)}" if routine.id in all_ids else "1"
+    track = track_number(project, routine.id)
     gear = ", ".join(script.equipment)
     cover = cover_path(project, program)
     tags = Tags(title=routine.title, album=program.title, artist=program.author, track=track,
@@ -237,7 +245,12 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     finish_day(job)
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
-                     seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms)
+                     seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms,
+                     warnings=warning_lines(job.script))
+
+
+def warning_lines(script: Script) -> list[str]:
+    return [f"{where}: {message}" for where, message in script.warnings]
 
 
 def _make_in_worker(job: Job) -> DayResult:
@@ -286,20 +299,22 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
         return summary
 
     series = load_series_or_raise(project)
-    sounds = read_sounds(project)
+    sounds = read_sounds(project, series.program.lead_in)
+    days = history(project, series)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
 
     todo: list[Job] = []
     for ref in rest:
         try:
-            job = prepare(project, series, ref, sounds, all_ids, encode, sources.get(ref, ""), engine)
+            job = prepare(project, series, ref, sounds, days, encode, sources.get(ref, ""), engine)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
         if not force and is_current(job.mp3, job.timeline, job.key):
             finish_unchanged(job)
-            finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms))
+            finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms,
+                             warnings=warning_lines(job.script)))
         else:
             todo.append(job)
 
@@ -367,7 +382,7 @@ def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> l
     `read`: timelines already read in this build (unchanged since)."""
     weeks: dict[int, list[tuple[str, int, str]]] = {}
     everything = []
-    for routine_id in routine_ids(project):
+    for routine_id in series_ids(project):  # a coach's extra day is not part of the series' playlists
         mp3, timeline = outputs(project, routine_id)
         data = (read or {}).get(timeline) or read_json(timeline)
         if data is None or not mp3.is_file():
@@ -386,21 +401,26 @@ def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> l
     return written
 
 
-def check(project: Project, engine: str | None = None) -> list[tuple]:
-    """Every problem in every routine file and the library, without building anything."""
+def check(project: Project, engine: str | None = None) -> tuple[list[tuple], list[tuple]]:
+    """Every problem, and every warning (a cue left out), in every routine file and the library, without building."""
     problems: list = []
+    warnings: list = []
     program, library, known = load_series(project, problems)
     ids = routine_ids(project)
+    problems += [(Where(shown(path)), f"routine files end in .yaml; rename it to {path.stem}.yaml")
+                 for path in misnamed_files(project)]
     if not ids:
         problems.append((Where(shown(project.routines)), "no routines here; write one such as week1-day1.yaml"))
     if program is None:
-        return sorted(set(problems))
+        return sorted(set(problems)), []
     program = with_engine(program, engine)
     problems += voice_problems(project, program)
     series = Series(program, library, frozenset(known))
+    days = history(project, series)
     for routine_id in ids:
         try:
-            compile_routine(load_day(project, series, routine_id), program)
+            routine = load_day(project, series, routine_id)
+            warnings.extend(compile_routine(routine, program, known_before(days, routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)
-    return sorted(set(problems))
+    return sorted(set(problems)), sorted(set(warnings))

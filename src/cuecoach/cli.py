@@ -21,7 +21,7 @@ from .build import with_engine
 from . import system
 from .compile import compile_routine
 from .errors import CueError, InputError
-from .load import Project, load_routine, routine_ids, routine_path, shown
+from .load import Project, load_routine, misnamed_files, routine_ids, routine_path, shown
 from .timeline import clock, format_plan
 
 app = typer.Typer(
@@ -61,6 +61,7 @@ def _chosen(project: Project, named: list[str] | None, all_: bool, command: str)
         refs += days or [ref]
     if all_:
         refs += [r for r in routine_ids(project) if r not in refs]
+        refs += [shown(path) for path in misnamed_files(project)]  # reported, never skipped silently
     if not refs:
         err.print(f"error: name a routine (cuecoach {command} week1-day1) or use --all")
         raise typer.Exit(2)
@@ -111,6 +112,7 @@ def build(
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                         console=err, transient=True, disable=len(refs) == 1 or not err.is_terminal)
     in_work: list[str] = []
+    warned: set[str] = set()  # a library line left out on many days is reported once
     with progress:
         task = progress.add_task("building", total=len(refs))
 
@@ -124,6 +126,10 @@ def build(
             if result.routine in in_work:
                 in_work.remove(result.routine)
             progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
+            for line in result.warnings if result.status != "skipped" else ():  # check lists them all
+                if line not in warned:
+                    warned.add(line)
+                    progress.console.print(line, markup=False)
             if result.status == "failed":
                 for line in result.message.splitlines():
                     progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
@@ -155,11 +161,13 @@ def plan(
     _check_engine(engine)
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, with_engine(loaded.program, engine))
+        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known)
     except CueError as exc:
         if _debug:
             raise
         _fail(exc)
+    for where, message in script.warnings:
+        print(f"{where}: {message}", file=sys.stderr)
     sys.stdout.write(format_plan(script))
 
 
@@ -168,14 +176,15 @@ def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
     """Check every routine, the exercise library and the voice; list every problem as file:line:col."""
     _check_engine(engine)
     project = _project(routines)
-    problems = check_all(project, engine)
-    for where, message in problems:
+    problems, warnings = check_all(project, engine)
+    for where, message in sorted(problems + warnings):
         print(f"{where}: {message}", file=sys.stderr)
     count = len(routine_ids(project))
     if problems:
         err.print(f"{len(problems)} problem{'s' * (len(problems) != 1)} found", markup=False)
         raise typer.Exit(2)
-    err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library", markup=False)
+    noted = f" ({len(warnings)} warning{'s' * (len(warnings) != 1)})" if warnings else ""
+    err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library{noted}", markup=False)
 
 
 @app.command()

@@ -3,9 +3,8 @@
 A build with nothing to do is the common case, so it must cost almost nothing. Each day's
 JSON records two things when its MP3 is written:
 
-* `source_key`: a hash of the files the day is made from (its routine, the program, the
-  library, the other files in the routines folder such as the cover, the sounds, the list
-  of days, which numbers the tracks), of cuecoach's own code, of the speech engine's and
+* `source_key`: a hash of the files the day is made from (every file in the routines
+  folder, since a day's talk depends on the days before it; the sounds; the list of days), of cuecoach's own code, of the speech engine's and
   ffmpeg's versions, and of the encoding. Unchanged files give an unchanged key, so the
   day is current without being loaded or compiled. When the key differs, the build loads
   and compiles the day and compares its build key (build.py), the final word.
@@ -80,9 +79,10 @@ def common_key(routines: Path, sounds: Path, sound_names: tuple[str, ...], day_i
     digest = hashlib.blake2b(digest_size=16)
     digest.update(json.dumps([extra, day_ids, _tools()]).encode())
     digest.update(_package_code())
-    day_files = {f"{d}.yaml" for d in day_ids}
+    # every file, the days included: what a day says depends on the days before it (an exercise met
+    # before gets a short reminder), so an edited day makes every day look again (and compile)
     for path in sorted(routines.iterdir()) if routines.is_dir() else []:
-        if path.is_file() and path.name not in day_files:
+        if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
     for name in sound_names:
         try:

@@ -15,7 +15,7 @@ class Tags:
     title: str
     album: str
     artist: str
-    track: str  # "3" or "3/42"
+    track: str  # "3/42"; "" for a routine outside the series (no track number)
     comment: str = ""
     genre: str = "Fitness"
     year: int | None = None
@@ -34,8 +34,9 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
 
     config = ID3SaveConfig(3, "/")
     frames = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
-              id3.TALB(encoding=3, text=tags.album), id3.TRCK(encoding=3, text=tags.track),
-              id3.TCON(encoding=3, text=tags.genre)]
+              id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
+    if tags.track:
+        frames.append(id3.TRCK(encoding=3, text=tags.track))
     if tags.year:
         frames.append(id3.TYER(encoding=3, text=str(tags.year)))
     if tags.comment:

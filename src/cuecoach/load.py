@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import InputError, Where
@@ -41,6 +41,7 @@ class Loaded:
     program: Program
     library: dict[str, Exercise]
     routine: Routine
+    known: frozenset[str] = frozenset()  # exercises met on earlier days of the series
 
 
 def shown(path: Path) -> str:
@@ -55,12 +56,63 @@ def _natural(name: str) -> list[object]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
+SERIES_DAY = re.compile(r"^week([1-9][0-9]*)-day([1-9][0-9]*)$")
+
+
+def series_day(routine_id: str) -> tuple[int, int] | None:
+    """(week, day) for a day of the series, named weekW-dayD; None for any other routine (a coach's extra)."""
+    match = SERIES_DAY.match(routine_id)
+    return (int(match.group(1)), int(match.group(2))) if match else None
+
+
 def routine_ids(project: Project) -> list[str]:
-    """Every day in the routines folder, in natural order (week1-day2 before week1-day10)."""
+    """Every routine in the routines folder: the series' days in week and day order, then the others by name."""
     if not project.routines.is_dir():
         return []
     names = [p.stem for p in project.routines.glob("*.yaml") if p.name not in NOT_ROUTINES]
-    return sorted(names, key=_natural)
+    return sorted(names, key=lambda name: (series_day(name) is None, series_day(name) or (0, 0), _natural(name)))
+
+
+def series_ids(project: Project) -> list[str]:
+    """The days of the series, track 1 to N of N: the weekW-dayD.yaml files in week and day order, or, in a
+    folder without such names, every routine by name."""
+    ids = routine_ids(project)
+    return [name for name in ids if series_day(name) is not None] or ids
+
+
+def track_number(project: Project, routine_id: str) -> str:
+    """'3/42' for a day of the series; '' for a routine outside it, which has no place in the series."""
+    days = series_ids(project)
+    return f"{days.index(routine_id) + 1}/{len(days)}" if routine_id in days else ""
+
+
+def misnamed_files(project: Project) -> list[Path]:
+    """Routine files that cuecoach does not read (.yml): reported by check and build --all, never skipped silently."""
+    if not project.routines.is_dir():
+        return []
+    return sorted(project.routines.glob("*.yml"), key=lambda p: _natural(p.name))
+
+
+def history(project: Project, series: "Series") -> dict[tuple[int, int], frozenset[str]]:
+    """The exercises of each day of the series that loads, by (week, day): what a runner has met before a day."""
+    done: dict[tuple[int, int], frozenset[str]] = {}
+    for routine_id in series_ids(project):
+        try:
+            routine = load_day(project, series, routine_id)
+        except InputError:
+            continue  # check reports it; a broken day teaches nothing
+        when = series_day(routine_id) or (routine.week, routine.day)
+        if when[0]:  # a day without a week has no place in the order
+            done[when] = done.get(when, frozenset()) | {step.exercise.id for step in routine.steps}
+    return done
+
+
+def known_before(days: dict[tuple[int, int], frozenset[str]], routine: Routine) -> frozenset[str]:
+    """The exercises a runner has met on the series' days before this one (none for a routine without a week)."""
+    when = series_day(routine.id) or (routine.week, routine.day)
+    if when[0] == 0:
+        return frozenset()
+    return frozenset().union(*(ids for day, ids in days.items() if day < when))
 
 
 def routine_path(project: Project, ref: str) -> tuple[str, Path]:
@@ -165,6 +217,12 @@ def load_day(project: Project, series: Series, ref: str) -> Routine:
     problems: Problems = []
     root = read_yaml(path, shown(path), problems)
     routine = routine_from_node(routine_id, root, series.library, set(series.known_ids), problems)
+    named = series_day(routine_id)
+    if routine is not None and named is not None and (routine.week not in (0, named[0])
+                                                      or routine.day not in (0, named[1])):
+        problems.append((routine.where, f"this file is week {named[0]}, day {named[1]} by its name, but it says "
+                                        f"week {routine.week}, day {routine.day}; make them agree (or rename "
+                                        "the file)"))
     if problems:
         raise InputError(list(dict.fromkeys(problems)))  # an alias used twice repeats its problems
     if routine is None:
@@ -173,11 +231,12 @@ def load_day(project: Project, series: Series, ref: str) -> Routine:
         broken = set(series.known_ids) - set(series.library) or not series.known_ids
         raise InputError([] if broken else [(Where(shown(path)), "this day could not be loaded; run "
                                                                  "`cuecoach check` to see why")])
-    return routine
+    return replace(routine, week=named[0], day=named[1]) if named else routine
 
 
 def load_routine(project: Project, ref: str) -> Loaded:
     """Load one day with its series; raise InputError listing every problem found."""
     routine_path(project, ref)  # a bad name is reported before anything else
     series = load_series_or_raise(project)
-    return Loaded(series.program, series.library, load_day(project, series, ref))
+    routine = load_day(project, series, ref)
+    return Loaded(series.program, series.library, routine, known_before(history(project, series), routine))

@@ -17,7 +17,7 @@ import numpy as np
 
 RATE = 44_100
 DEFAULT_TARGET_LUFS = -19.0  # a mono podcast (Apple, AES): a mono file on two earbuds plays 3 dB louder than stereo
-TONE_BELOW_VOICE_LU = 8.0  # tones sit this far under the voice
+TONE_BELOW_VOICE_LU = 0.0  # tones as loud as the voice: a start heard across a room
 CLIP_ABOVE_TRACK_LU = 0.6  # tracks measured 0.6 LU under their clips (-19.7 to -19.6 over 42 days, clips at -19)
 PEAK_CEILING_DBTP = -3.0  # true peak of a clip; 64 kbps MP3s of all 42 days measured at most 0.4 dB over it
 COMPRESS_RATIO = 1.5  # gentle: the voice keeps its rise and fall

@@ -21,6 +21,7 @@ MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
 MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown
 MAX_SETS = 20
 MAX_TEXT_CHARS = 300  # one spoken line; longer is a paragraph pasted by mistake
+MAX_MOVE_S = 60  # quiet time to move: longer is a typo
 MAX_ROUTINE_S = 3 * 3600  # a day's timed blocks together
 
 Problems = list[tuple[Where, str]]
@@ -65,6 +66,11 @@ class Exercise:
     switch: Line | None
     timing: Timing
     where: Where
+    reminder: Line | None = None  # the short setup said once the exercise is known (default: the first setup line)
+    sides: tuple[Line, Line] | None = None  # how to name the sides, first side first (default: the series')
+    side2_cues: tuple[Line, ...] | None = None  # cues for the second side (default: a short reminder)
+    switch_time: float | None = None  # quiet time to move between sides (default: gaps.switch_sides)
+    setup_time: float | None = None  # quiet time to get into position (default: gaps.get_ready)
 
 
 @dataclass(frozen=True)
@@ -93,6 +99,19 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "closing": (),
 }
 
+# Phrases a program may leave out: the defaults below are used. Short forms are said once a
+# runner knows them: on a week's later days (the opening) and on an exercise's later days.
+OPTIONAL_PHRASES: dict[str, tuple[tuple[str, ...], str]] = {
+    "welcome_short": (("series", "title", "length"), "{title}, about {length}."),
+    "equipment_short": (("equipment",), "You need {equipment}."),
+    "safety_short": ((), "Stop on any sharp pain."),
+    "side_first": (("side",), "Start with your {side}."),
+    "side_next": (("side",), "Now your {side}."),
+}
+DEFAULT_SIDES = ("left side", "right side")
+LEAD_INS = ("count", "pips")  # before every start: the countdown words, or the pip sound
+INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder later; full: always in full
+
 
 @dataclass(frozen=True)
 class Program:
@@ -108,6 +127,9 @@ class Program:
     phrases: dict[str, Line]
     countdown: tuple[Line, Line, Line]
     where: dict[str, Where] = field(default_factory=dict)  # key -> position, for later errors
+    lead_in: str = "count"  # LEAD_INS
+    instruction: str = "auto"  # INSTRUCTIONS
+    sides: tuple[Line, Line] = (Line(DEFAULT_SIDES[0], Where("program.yaml")), Line(DEFAULT_SIDES[1], Where("program.yaml")))
     year: int | None = None
     genre: str = "Fitness"
     cover: str | None = None  # an image, relative to the routines folder
@@ -123,6 +145,7 @@ class Step:
     number: int
     exercise: Exercise
     where: Where
+    full: bool = False  # the day asks for the full setup even if the exercise is known
 
 
 @dataclass(frozen=True)
@@ -250,6 +273,30 @@ def _number(node: Node, what: str, low: float, high: float, problems: Problems,
     return int(value) if integer else float(value)
 
 
+def _choice(node: Node, what: str, choices: tuple[str, ...], problems: Problems) -> str | None:
+    if not isinstance(node.value, str) or node.value not in choices:
+        hint = _suggest(node.value, choices) if isinstance(node.value, str) else ""
+        problems.append((node.where, f"{what} is {show(node)}; {hint + ' ' if hint else ''}choose one of: "
+                                     f"{', '.join(choices)}"))
+        return None
+    return node.value
+
+
+def _sides(node: Node, what: str, problems: Problems) -> tuple[Line, Line] | None:
+    """Two names for the sides, the first side first: [left leg, right leg]."""
+    lines = _lines(node, what, problems)
+    if lines is not None and len(lines) != 2:
+        problems.append((node.where, f"{what} names {len(lines)} side{'s' * (len(lines) != 1)}; give two, the "
+                                     "first side first, like [left leg, right leg]"))
+        return None
+    return None if lines is None else (lines[0], lines[1])
+
+
+def _seconds(node: Node, what: str, problems: Problems) -> float | None:
+    """A quiet time to move, in seconds."""
+    return _number(node, what, 0, MAX_MOVE_S, problems, example=8)
+
+
 def _read_fields(mapping: dict[str, tuple[Where, Node]], readers: dict[str, Callable[[Node], Any]]) -> dict[str, Any]:
     return {key: readers[key](node) for key, (_, node) in mapping.items() if key in readers}
 
@@ -294,7 +341,7 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
 # --- program.yaml ------------------------------------------------------------------------
 
 PROGRAM_KEYS = ("title", "author", "artist", "year", "genre", "cover", "voice", "rate", "bitrate", "equipment", "gaps",
-                "phrases", "loudness", "engine")
+                "phrases", "loudness", "engine", "lead_in", "instruction", "sides")
 ENGINES = ("pyttsx3", "piper")
 GAP_KEYS = ("get_ready", "switch_sides", "transition", "rest")
 BITRATE = re.compile(r"^(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k$")
@@ -311,9 +358,10 @@ def _phrase(node: Node, name: str, problems: Problems) -> Line | None:
         problems.append((node.where, f"phrase '{name}' has a stray brace ({exc}); write placeholders as "
                                      "{name}, and a brace meant as text as {{ or }}"))
         return None
-    allowed = ", ".join("{%s}" % p for p in PHRASES[name]) or "none"
+    placeholders = PHRASES[name] if name in PHRASES else OPTIONAL_PHRASES[name][0]
+    allowed = ", ".join("{%s}" % p for p in placeholders) or "none"
     for placeholder, spec, conversion in used:
-        if placeholder not in PHRASES[name]:
+        if placeholder not in placeholders:
             problems.append((node.where, f"phrase '{name}' uses unknown placeholder {show('{' + placeholder + '}')}; "
                                          f"allowed: {allowed}"))
             return None
@@ -363,6 +411,9 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         "cover": lambda n: None if n.value in (None, "") else _text(n, "'cover'", problems),
         "loudness": lambda n: _loudness(n, problems),
         "engine": lambda n: _engine(n, problems),
+        "lead_in": lambda n: _choice(n, "'lead_in'", LEAD_INS, problems),
+        "instruction": lambda n: _choice(n, "'instruction'", INSTRUCTIONS, problems),
+        "sides": lambda n: _sides(n, "'sides'", problems),
     })
     if fields.get("cover") and not fields["cover"].lower().endswith((".jpg", ".jpeg", ".png")):
         problems.append((top["cover"][1].where, f"'cover' is {show(fields['cover'])}; give a .jpg or .png image, "
@@ -396,9 +447,11 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
     names = tuple(PHRASES) + ("countdown",)
     if "phrases" in top and (items := _mapping(top["phrases"][1], "'phrases'", problems,
                                                 "begin: Let's begin.")) is not None:
-        _keys(items, names, names, "'phrases'", top["phrases"][1].where, problems)
+        _keys(items, names + tuple(OPTIONAL_PHRASES), names, "'phrases'", top["phrases"][1].where, problems)
         for key, (where, node) in items.items():
-            if key == "countdown":
+            if key in OPTIONAL_PHRASES and (line := _phrase(node, key, problems)) is not None:
+                phrases[key] = line
+            elif key == "countdown":
                 lines = _lines(node, "phrase 'countdown'", problems)
                 if lines is not None and len(lines) != 3:
                     problems.append((node.where, f"phrase 'countdown' has {len(lines)} line"
@@ -409,7 +462,9 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
             elif key in PHRASES and (line := _phrase(node, key, problems)) is not None:
                 phrases[key] = line
 
-    if (len(phrases) < len(PHRASES) or len(countdown) != 3 or len(gaps) < len(GAP_KEYS)
+    for key, (_, default) in OPTIONAL_PHRASES.items():
+        phrases.setdefault(key, Line(default, top["phrases"][1].where if "phrases" in top else root.where))
+    if (any(key not in phrases for key in PHRASES) or len(countdown) != 3 or len(gaps) < len(GAP_KEYS)
             or not fields.get("title") or not equipment):
         return None
     return Program(
@@ -420,6 +475,8 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         author=fields.get("author") or fields.get("artist") or "cuecoach",
         loudness=fields["loudness"] if fields.get("loudness") is not None else -19.0,
         engine=fields.get("engine") or "pyttsx3",
+        lead_in=fields.get("lead_in") or "count", instruction=fields.get("instruction") or "auto",
+        **({"sides": fields["sides"]} if fields.get("sides") else {}),
         where={key: node.where for key, (_, node) in top.items()}
         | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
         | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},
@@ -428,7 +485,23 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
 
 # --- exercises.yaml ----------------------------------------------------------------------
 
-EXERCISE_KEYS = ("name", "say", "equipment", "setup", "cues", "switch", "timing")
+EXERCISE_KEYS = ("name", "say", "equipment", "setup", "reminder", "cues", "sides", "side2_cues", "switch",
+                 "switch_time", "setup_time", "timing")
+# Fields a library entry and a day's entry read alike (a day's value replaces the library's).
+SPOKEN_FIELDS = ("setup", "reminder", "cues", "sides", "side2_cues", "switch", "switch_time", "setup_time")
+
+
+def _spoken_fields(mapping: dict[str, tuple[Where, Node]], what: str, problems: Problems) -> dict[str, Any]:
+    return _read_fields(mapping, {
+        "setup": lambda n: _lines(n, f"{what} 'setup'", problems),
+        "reminder": lambda n: _line(n, f"{what} 'reminder'", problems),
+        "cues": lambda n: _lines(n, f"{what} 'cues'", problems),
+        "sides": lambda n: _sides(n, f"{what} 'sides'", problems),
+        "side2_cues": lambda n: _lines(n, f"{what} 'side2_cues'", problems),
+        "switch": lambda n: _line(n, f"{what} 'switch'", problems),
+        "switch_time": lambda n: _seconds(n, f"{what} 'switch_time'", problems),
+        "setup_time": lambda n: _seconds(n, f"{what} 'setup_time'", problems),
+    })
 
 
 def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[str, str],
@@ -446,10 +519,7 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
     fields = _read_fields(mapping, {
         "name": lambda n: _line(n, f"{what} 'name'", problems),
         "say": lambda n: _line(n, f"{what} 'say'", problems),
-        "setup": lambda n: _lines(n, f"{what} 'setup'", problems),
-        "cues": lambda n: _lines(n, f"{what} 'cues'", problems),
-        "switch": lambda n: _line(n, f"{what} 'switch'", problems),
-    })
+    }) | _spoken_fields(mapping, what, problems)
     gear: list[str] = []
     if "equipment" in mapping:
         eq_node = mapping["equipment"][1]
@@ -478,7 +548,9 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
     return Exercise(
         id=ex_id, name=name.text, say=fields.get("say") or name, equipment=tuple(gear),
         setup=fields.get("setup") or (), cues=fields.get("cues") or (), switch=fields.get("switch"),
-        timing=timing, where=id_where,
+        timing=timing, where=id_where, reminder=fields.get("reminder"), sides=fields.get("sides"),
+        side2_cues=fields.get("side2_cues"), switch_time=fields.get("switch_time"),
+        setup_time=fields.get("setup_time"),
     )
 
 
@@ -497,7 +569,7 @@ def library_from_node(root: Node, equipment: dict[str, str], problems: Problems)
 # --- a day's routine ---------------------------------------------------------------------
 
 ROUTINE_KEYS = ("title", "week", "day", "intro", "exercises")
-ITEM_KEYS = ("id",) + TIMING_KEYS + ("setup", "cues", "switch")
+ITEM_KEYS = ("id",) + TIMING_KEYS + SPOKEN_FIELDS + ("instruction",)
 
 
 def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[str],
@@ -523,11 +595,9 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
                                             "write one such as side-plank"))
             return None
         ex_id, id_where = str(id_node.text if id_node.text is not None else id_node.value), id_node.where
-        fields = _read_fields(mapping, {
-            "setup": lambda n: _lines(n, f"{what} 'setup'", problems),
-            "cues": lambda n: _lines(n, f"{what} 'cues'", problems),
-            "switch": lambda n: _line(n, f"{what} 'switch'", problems),
-        })
+        fields = _spoken_fields(mapping, what, problems)
+        if "instruction" in mapping:
+            fields["instruction"] = _choice(mapping["instruction"][1], f"{what} 'instruction'", ("full",), problems)
     else:
         problems.append((item.where, f"{what} must be an exercise id, or a mapping with 'id', not "
                                      f"{describe(item)}; write an id from exercises.yaml, such as side-plank"))
@@ -546,8 +616,9 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
         exercise = replace(exercise, timing=timing)
     if any(value is None for value in fields.values()):
         return None
+    full = fields.pop("instruction", None) == "full" or "setup" in fields  # a day's own setup is said in full
     exercise = replace(exercise, **{key: value for key, value in fields.items()})
-    return Step(number, exercise, item.where)
+    return Step(number, exercise, item.where, full)
 
 
 def timed_seconds(timing: Timing, rest: float = 0.0) -> float:

@@ -31,7 +31,7 @@ from .cover import cover_path
 from .export import read_json, write_text_if_changed
 from .feed import Episode, Show, feed_xml
 from .errors import InputError, Where
-from .load import Project, load_day, load_series_or_raise, routine_ids, shown
+from .load import Project, history, known_before, load_day, load_series_or_raise, routine_ids, shown
 from .schema import Program
 from .timeline import Timeline, read_timeline
 
@@ -83,10 +83,11 @@ def _bare(item: str) -> str:
 def collect_days(project: Project) -> tuple[Program, list[Day]]:
     """Every day of the series in order; compiling is pure and quick, so unbuilt days are listed too."""
     series = load_series_or_raise(project)
+    met = history(project, series)  # a day's length depends on the exercises met before it
     days = []
     for routine_id in routine_ids(project):
         routine = load_day(project, series, routine_id)
-        script = compile_routine(routine, series.program)
+        script = compile_routine(routine, series.program, known_before(met, routine))
         mp3, data = project.output / f"{routine_id}.mp3", read_json(project.output / f"{routine_id}.json")
         timeline = read_timeline(data) if data is not None and mp3.is_file() else None
         exercises = tuple(dict.fromkeys(step.exercise.name for step in routine.steps))

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import re
 
-_ONES = ("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-         "fourteen fifteen sixteen seventeen eighteen nineteen").split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+from num2words import num2words
 
 
 def number_words(n: int) -> str:
-    """0 to 999999 in words: 45 -> 'forty-five', 120 -> 'one hundred and twenty'."""
-    if n < 0:
-        return "minus " + number_words(-n)
-    if n < 20:
-        return _ONES[n]
-    if n < 100:
-        tens, ones = divmod(n, 10)
-        return _TENS[tens] + (f"-{_ONES[ones]}" if ones else "")
-    if n < 1000:
-        hundreds, rest = divmod(n, 100)
-        return f"{_ONES[hundreds]} hundred" + (f" and {number_words(rest)}" if rest else "")
-    thousands, rest = divmod(n, 1000)
-    tail = "" if not rest else (" and " if rest < 100 else " ") + number_words(rest)
-    return f"{number_words(thousands)} thousand{tail}"
+    """A whole number in words: 45 -> 'forty-five', 120 -> 'one hundred and twenty'."""
+    return num2words(n)
 
 
 _SYMBOLS = [
@@ -35,22 +21,35 @@ _SYMBOLS = [
     (re.compile(r"\+"), " plus "),
     (re.compile(r"[*_#~`|<>\[\]{}\\^]"), " "),
 ]
-_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_NUM = r"\d+(?:\.\d+)?"
+_RANGE = re.compile(rf"({_NUM})\s*[-\u2013\u2014]\s*({_NUM})")  # 2-3, 20–30: "two to three"
+_TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?![a-z\d])", re.I)  # 10x, 3 × : "ten times"
+_ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)  # 1st, 2nd: "first", "second"
+_NUMBER = re.compile(_NUM)
+_GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+_LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
 
-def _say_number(match: re.Match[str]) -> str:
-    whole, _, fraction = match.group(0).partition(".")
-    words = number_words(int(whole)) if len(whole) <= 6 else " ".join(_ONES[int(d)] for d in whole)
-    if fraction:
-        words += " point " + " ".join(_ONES[int(d)] for d in fraction)
-    return words
+def _say_number(text: str) -> str:
+    whole, _, fraction = text.partition(".")
+    if len(whole) > _LONGEST_NUMBER:
+        return " ".join(num2words(int(digit)) for digit in text if digit != ".")
+    return num2words(float(text)) if fraction else num2words(int(whole))
+
+
+def _say_range(low: str, high: str | None) -> str:
+    return _say_number(low) + (f" to {_say_number(high)}" if high else "")
 
 
 def spoken(text: str) -> str:
-    """The text as it should be said: digits and symbols spelled out, white space folded."""
+    """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
-    text = _NUMBER.sub(_say_number, text)
+    text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
+    text = _TIMES.sub(lambda m: f"{_say_range(m.group(1), m.group(2))} times", text)
+    text = _GLUED.sub(" ", text)  # "x10", "week1": the number is a word of its own
+    text = _RANGE.sub(lambda m: _say_range(m.group(1), m.group(2)), text)
+    text = _NUMBER.sub(lambda m: _say_number(m.group(0)), text)
     return " ".join(text.split())
 
 

@@ -31,7 +31,7 @@ def format_plan(script: Script) -> str:
         mark = f"{event.block:>3}" if event.block else "   "
         if event.kind == "sound" and event.role == "start":
             block = blocks[event.block]  # type: ignore[index]
-            side = f", side {block.side}" if block.side else ""
+            side = f", side {block.side} ({block.side_name})" if block.side else ""
             sets = f", set {block.set} of {block.sets}" if block.sets > 1 else ""
             heard = f"[start tone] {block.name}{side}{sets}: {block.seconds:g} s"
         elif event.kind == "sound":
@@ -55,7 +55,8 @@ def timeline_json(script: Script, **extra: Any) -> dict[str, Any]:
         **extra,
         "chapters": [{"title": c.title, "start_ms": c.start_ms, "end_ms": c.end_ms} for c in script.chapters],
         "blocks": [
-            {"number": b.number, "exercise": b.exercise, "name": b.name, "side": b.side, "set": b.set,
+            {"number": b.number, "exercise": b.exercise, "name": b.name, "side": b.side, "side_name": b.side_name,
+             "set": b.set,
              "planned_s": b.seconds, "start_ms": b.start_ms, "end_ms": b.end_ms}
             for b in script.blocks
         ],
