@@ -30,20 +30,23 @@ def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPr
     return done
 
 
+def copy_project(name: str, folder: Path) -> Path:
+    """A copy of the test project `name` (tests/data/NAME) in `folder`, with the repo's sounds."""
+    shutil.copytree(DATA / name, folder)
+    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    return folder
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the small test project (short routine, repo sounds) to build in."""
-    shutil.copytree(DATA / "project", tmp_path / "project")
-    shutil.copytree(ROOT / "sounds", tmp_path / "project" / "sounds", ignore=shutil.ignore_patterns("*.py"))
-    return tmp_path / "project"
+    return copy_project("project", tmp_path / "project")
 
 
 @pytest.fixture(scope="session")
 def built_short(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The short test routine, built once for the session: returns its project folder."""
-    folder = tmp_path_factory.mktemp("built") / "project"
-    shutil.copytree(DATA / "project", folder)
-    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    folder = copy_project("project", tmp_path_factory.mktemp("built") / "project")
     run_cli("build", "short", cwd=folder)
     return folder
 
@@ -64,9 +67,7 @@ def _release_speech_engine():
 @pytest.fixture(scope="session")
 def built_series(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A series of three short days in two weeks, built once with the real engine: its project folder."""
-    folder = tmp_path_factory.mktemp("series") / "project"
-    shutil.copytree(DATA / "series", folder)
-    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    folder = copy_project("series", tmp_path_factory.mktemp("series") / "project")
     run_cli("build", "--all", cwd=folder)
     return folder
 

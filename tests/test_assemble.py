@@ -142,11 +142,9 @@ def test_a_clusters_frames_do_not_depend_on_what_else_its_batch_encodes() -> Non
 @pytest.fixture(scope="module")
 def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
     """The short routine built both ways from one speech cache, and the PCM they were rendered from."""
-    from conftest import DATA, ROOT
+    from conftest import copy_project
 
-    folder = tmp_path_factory.mktemp("both") / "project"
-    shutil.copytree(DATA / "project", folder)
-    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    folder = copy_project("project", tmp_path_factory.mktemp("both") / "project")
     run_cli("build", "short", cwd=folder)
     run_cli("build", "short", "--encode", "whole", "--output", "whole", cwd=folder)
     project = Project.at(folder)
