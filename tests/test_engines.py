@@ -114,3 +114,15 @@ def test_say_writes_one_line_with_either_engine(project: Path, tmp_path: Path) -
         run_cli("say", "Roll over onto your other side.", "--engine", engine, "-o", str(out), cwd=project)
         signal = decode(out)
         assert 1.0 < len(signal) / RATE < 4.0 and abs(signal).max() > 0.1
+
+
+@pytest.mark.parametrize("rate", [120, 220])
+def test_right_clips_pass_the_length_check_at_the_ends_of_the_rate_range(tmp_path: Path, rate: int) -> None:
+    """Real espeak: lines that once fell just outside the accepted range at a brisk or calm pace (the fitted
+    model scales less well away from 160 words a minute) are accepted and cached, not refused."""
+    settings = VoiceSettings("en-us", rate)
+    texts = ["Now your right thigh on the roller.", "Breathe slowly. Sink a little deeper.", "Three."]
+    clips = ensure_clips(texts, settings, SpeechCache(tmp_path))
+    for text in texts:
+        low, high = synth.spoken.expected_range_ms(text, rate, "pyttsx3")
+        assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high, text
