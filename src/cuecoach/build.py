@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 # build with nothing to do (the common case) never loads them: see the fast check in `current.py`
 
 BUILD_FORMAT = f"{__version__}/4"  # bump when rendering or export changes what a build writes
-ENCODINGS = ("frames", "whole")  # joined from cached encoded frames (the default), or the whole day encoded
 
 
 @dataclass(frozen=True)

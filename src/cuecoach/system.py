@@ -13,7 +13,6 @@ import shutil
 import subprocess
 import tempfile
 import threading
-import time
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
