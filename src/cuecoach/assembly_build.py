@@ -23,7 +23,7 @@ from . import assemble, audio
 from .build import DayResult, Job, finish_day, tones, warning_lines
 from .errors import BuildError, CueError
 from .export import id3_tag
-from .render import overrun_error, overruns_by_length
+from .render import overrun_error, overruns_by_length, start_of
 from .synth import SpeechCache, VoiceSettings, ensure_clips
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
@@ -157,7 +157,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
                                        {n: len(pcm) for n, pcm in sounds.items()}, job.script)
             if found:
                 raise overrun_error(job.script, found)
-            placed = [(audio.frames(e.at_ms), ids[e.text] if e.kind == "speech" else sounds_by_id.sound_ids[e.text])
+            placed = [(start_of(e), ids[e.text] if e.kind == "speech" else sounds_by_id.sound_ids[e.text])
                       for e in job.script.events]
             day = assemble.clusters([(at, piece, sounds_by_id.lengths[piece]) for at, piece in placed])
             encoder = assemble.encoder_id(job.bitrate)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 # numpy, pydub, the speech engine and the assembler are imported where they are used, so that a
 # build with nothing to do (the common case) never loads them: see the fast check in `current.py`
 
-BUILD_FORMAT = f"{__version__}/4"  # bump when rendering or export changes what a build writes
+BUILD_FORMAT = f"{__version__}/5"  # bump when rendering or export changes what a build writes
 
 
 @dataclass(frozen=True)
