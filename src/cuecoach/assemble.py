@@ -12,9 +12,10 @@ Why joined frames decode as the rendered PCM:
   that encode holds only silent frames. So wherever silent frames separate two
   clusters, the join decodes to the sum of the clusters decoded alone: no click.
 * A sound's samples fall on the frame grid at a *phase* (its start, plus the encoder's
-  and decoder's delay, modulo 1152). Pieces start on 10 ms boundaries, so a line lands
-  at one of 128 phases: the phase is part of a cluster's key, and a cluster is encoded
-  at the phase it is used at, so it lands on its sample.
+  and decoder's delay, modulo 1152). The phase is part of a cluster's key, and a cluster
+  is encoded at the phase it is used at, so it lands on its sample. Tones start on 10 ms
+  boundaries, at one of 128 phases; spoken lines are placed on phase 0 (render.start_of),
+  so a line is encoded once whatever its place.
 * All missing clusters of a build are laid end to end (on their phases, with silence
   between) and encoded in one ffmpeg run per CPU, streamed, then cut into frames.
 """
