@@ -107,7 +107,8 @@ class _Pieces:
         for text in job.script.speech():
             piece = f"speech:{job.settings.key(text)}"  # a cached clip is final: its key names its sound
             if piece not in self.lengths:
-                self.lengths[piece] = len(self._clip(text, job, cache)) // 2
+                length = cache.length(job.settings.key(text))  # a header: the clip itself is read only to encode it
+                self.lengths[piece] = length if length is not None else len(self._clip(text, job, cache)) // 2
                 self.speech[piece] = (text, job)
             ids[text] = piece
         return ids
@@ -168,13 +169,14 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
     first_use.update(sounds_by_id.made)
     stocks: dict[str, assemble.Stock] = {}
+    encoded: dict[str, assemble.Encoded] = {}
     names = ", ".join(f"{job.script.routine}.mp3" for job, _, _ in days)
     try:
         for bitrate, clusters in wanted.items():
             cache_root = next(job.cache for job, _, _ in days if job.bitrate == bitrate)
             stocks[bitrate] = assemble.stock(cache_root, bitrate, f"encoding {names}")
-            assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs, sounds_by_id.pcm,
-                                    f"encoding {names}")
+            encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs,
+                                                   sounds_by_id.pcm, f"encoding {names}"))
     except CueError as exc:
         for job, _, _ in days:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
@@ -187,7 +189,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
             stock = stocks[job.bitrate]
             cache = assemble.FrameCache(job.cache)
             what = f"encoding {job.script.routine}.mp3"
-            placed = [(c, assemble.frames_of(k, c, cache, job.bitrate, sounds_by_id.pcm, what))
+            placed = [(c, encoded.get(k) or assemble.frames_of(k, c, cache, job.bitrate, sounds_by_id.pcm, what))
                       for c, k in zip(day, keys)]
             frames, crcs = assemble.join(placed, n_samples, stock)
             assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)

@@ -120,6 +120,22 @@ def read_track_wav(path: Path) -> bytes | None:
     return pcm
 
 
+def track_wav_length(path: Path) -> int | None:
+    """The samples of a WAV in the track's format, from its header and size alone (as read_track_wav
+    would find them), or None if the file is missing, cut short or in another format."""
+    try:
+        size = path.stat().st_size
+        with wave.open(str(path)) as reader:
+            params = reader.getparams()
+    except (OSError, wave.Error, EOFError):
+        return None
+    if (params.nchannels, params.sampwidth, params.framerate) != (CHANNELS, SAMPLE_WIDTH, FRAME_RATE):
+        return None
+    if not params.nframes or size < params.nframes * SAMPLE_WIDTH + 44:
+        return None
+    return params.nframes
+
+
 def wav_header(n_frames: int) -> bytes:
     """The 44-byte header of a WAV in the track's format, for PCM written after it."""
     data_size = n_frames * SAMPLE_WIDTH * CHANNELS

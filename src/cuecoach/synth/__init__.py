@@ -71,6 +71,10 @@ class SpeechCache:
             path.unlink(missing_ok=True)
         return pcm
 
+    def length(self, key: str) -> int | None:
+        """The clip's length in samples, from its header, or None if the entry is missing or not whole."""
+        return audio.track_wav_length(self.path(key))
+
     def put(self, key: str, pcm: bytes) -> None:
         system.write_atomic(self.path(key), audio.wav_bytes(pcm))
 
