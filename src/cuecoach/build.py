@@ -30,8 +30,8 @@ from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, lrc, playlist, read_json, write_json, write_text_if_changed
-from .load import (Project, Series, history, known_before, load_day, load_series, load_series_or_raise,
-                   misnamed_files, routine_ids, series_ids, shown, track_number)
+from .load import Project, Series, history, known_before, load_day, load_series, load_series_or_raise
+from .project import misnamed_files, routine_ids, series_ids, shown, track_number
 from .schema import Program
 from .timeline import timeline_json
 
@@ -264,7 +264,7 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
           on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
     from .current import source_key, unchanged
-    from .load import routine_path
+    from .project import routine_path
 
     summary = Summary()
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import signal
 import sys
 from enum import Enum
@@ -21,7 +20,8 @@ from .build import with_engine
 from . import system
 from .compile import compile_routine
 from .errors import CueError, InputError
-from .load import Project, load_routine, misnamed_files, routine_ids, routine_path, shown
+from .load import load_routine
+from .project import Project, chosen, routine_ids, routine_path, shown
 from .timeline import clock, format_plan
 
 app = typer.Typer(
@@ -31,7 +31,6 @@ app = typer.Typer(
 )
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
-WEEK = re.compile(r"^week\d+$")
 
 class Encoding(str, Enum):
     frames = "frames"
@@ -52,16 +51,8 @@ def _project(routines: Path | None = None, sounds: Path | None = None, output: P
 
 
 def _chosen(project: Project, named: list[str] | None, all_: bool, command: str) -> list[str]:
-    """The routines a command was given, then, with --all, every other one in the routines folder.
-    A week (week2) stands for its days, unless a routine has that id."""
-    refs = []
-    for ref in named or []:
-        days = [r for r in routine_ids(project) if r.startswith(f"{ref}-")] \
-            if WEEK.match(ref) and not (project.routines / f"{ref}.yaml").is_file() else []
-        refs += days or [ref]
-    if all_:
-        refs += [r for r in routine_ids(project) if r not in refs]
-        refs += [shown(path) for path in misnamed_files(project)]  # reported, never skipped silently
+    """The routines a command was given (`project.chosen`); none is an error."""
+    refs = chosen(project, named, all_)
     if not refs:
         err.print(f"error: name a routine (cuecoach {command} week1-day1) or use --all")
         raise typer.Exit(2)

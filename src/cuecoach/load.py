@@ -1,39 +1,15 @@
-"""Find a project's folders and load its routines: program.yaml, exercises.yaml and one day's file."""
+"""Load a project's routines: program.yaml, exercises.yaml and one day's file (where they are: project.py)."""
 
 from __future__ import annotations
 
-import os
-import re
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from .errors import InputError, Where
-from .schema import ID_PATTERN, Exercise, Problems, Program, Routine, library_from_node, program_from_node, routine_from_node
-from .yamlsrc import read_yaml, show
-
-PROGRAM_FILE = "program.yaml"
-LIBRARY_FILE = "exercises.yaml"
-NOT_ROUTINES = {PROGRAM_FILE, LIBRARY_FILE}
-
-
-@dataclass(frozen=True)
-class Project:
-    """Where a program's files live. By default all four are found from the current folder."""
-
-    routines: Path
-    sounds: Path
-    output: Path
-    cache: Path
-
-    @classmethod
-    def at(cls, base: Path, routines: Path | None = None, sounds: Path | None = None,
-           output: Path | None = None, cache: Path | None = None) -> "Project":
-        return cls(
-            routines=Path(routines or base / "routines"),
-            sounds=Path(sounds or base / "sounds"),
-            output=Path(output or base / "output"),
-            cache=Path(cache or base / ".cache" / "cuecoach"),
-        )
+# Project and routine_ids are also imported from here by code that loads days (site.py, the tests)
+from .project import (LIBRARY_FILE, PROGRAM_FILE, Project, routine_ids, routine_path,  # noqa: F401
+                      series_day, series_ids, shown)
+from .schema import Exercise, Problems, Program, Routine, library_from_node, program_from_node, routine_from_node
+from .yamlsrc import read_yaml
 
 
 @dataclass(frozen=True)
@@ -42,55 +18,6 @@ class Loaded:
     library: dict[str, Exercise]
     routine: Routine
     known: frozenset[str] = frozenset()  # exercises met on earlier days of the series
-
-
-def shown(path: Path) -> str:
-    """A path as the user should see it in a message: relative to the current folder when inside it."""
-    try:
-        return os.path.relpath(path) if not os.path.relpath(path).startswith("..") else str(path)
-    except ValueError:
-        return str(path)
-
-
-def _natural(name: str) -> list[object]:
-    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
-
-
-SERIES_DAY = re.compile(r"^week([1-9][0-9]*)-day([1-9][0-9]*)$")
-
-
-def series_day(routine_id: str) -> tuple[int, int] | None:
-    """(week, day) for a day of the series, named weekW-dayD; None for any other routine (a coach's extra)."""
-    match = SERIES_DAY.match(routine_id)
-    return (int(match.group(1)), int(match.group(2))) if match else None
-
-
-def routine_ids(project: Project) -> list[str]:
-    """Every routine in the routines folder: the series' days in week and day order, then the others by name."""
-    if not project.routines.is_dir():
-        return []
-    names = [p.stem for p in project.routines.glob("*.yaml") if p.name not in NOT_ROUTINES]
-    return sorted(names, key=lambda name: (series_day(name) is None, series_day(name) or (0, 0), _natural(name)))
-
-
-def series_ids(project: Project) -> list[str]:
-    """The days of the series, track 1 to N of N: the weekW-dayD.yaml files in week and day order, or, in a
-    folder without such names, every routine by name."""
-    ids = routine_ids(project)
-    return [name for name in ids if series_day(name) is not None] or ids
-
-
-def track_number(project: Project, routine_id: str) -> str:
-    """'3/42' for a day of the series; '' for a routine outside it, which has no place in the series."""
-    days = series_ids(project)
-    return f"{days.index(routine_id) + 1}/{len(days)}" if routine_id in days else ""
-
-
-def misnamed_files(project: Project) -> list[Path]:
-    """Routine files that cuecoach does not read (.yml): reported by check and build --all, never skipped silently."""
-    if not project.routines.is_dir():
-        return []
-    return sorted(project.routines.glob("*.yml"), key=lambda p: _natural(p.name))
 
 
 def history(project: Project, series: "Series") -> dict[tuple[int, int], frozenset[str]]:
@@ -113,55 +40,6 @@ def known_before(days: dict[tuple[int, int], frozenset[str]], routine: Routine) 
     if when[0] == 0:
         return frozenset()
     return frozenset().union(*(ids for day, ids in days.items() if day < when))
-
-
-def routine_path(project: Project, ref: str) -> tuple[str, Path]:
-    """Turn a routine id, or a path to its YAML, into (id, path).
-
-    A routine is always a file directly in the routines folder, named by its id: its id
-    names the output files, and its exercises come from that folder's library. So a path
-    must lead into that folder (``routines/week1-day1.yaml``); one that leads elsewhere
-    (``../evil``, ``/tmp/x.yaml``) is refused rather than read, and no id can hold a
-    path separator or ``..``.
-    """
-    looks_like_path = ref.endswith((".yaml", ".yml")) or os.sep in ref or "/" in ref
-    if looks_like_path and (os.sep in ref or "/" in ref):
-        given = Path(ref)
-        if not _same_folder(given.parent, project.routines):
-            raise InputError((Where(_printable(ref)), f"this is not a file in the routines folder "
-                                                      f"({shown(project.routines)}); put the routine there and "
-                                                      "name it by its id, like week1-day1"))
-        path = project.routines / given.name
-    else:  # an id, or a bare file name: both name a file in the routines folder
-        path = project.routines / (ref if looks_like_path else f"{ref}.yaml")
-    if path.suffix == ".yml":
-        raise InputError((Where(_printable(shown(path))), "routine files end in .yaml; rename it to "
-                                                          f"{_printable(path.stem)}.yaml"))
-    routine_id = path.stem if path.suffix == ".yaml" else path.name
-    if not ID_PATTERN.match(routine_id):
-        raise InputError((Where(_printable(shown(path))), f"{show(routine_id)} is not a valid routine id; name the "
-                                                          "file with lowercase letters, digits and hyphens, like "
-                                                          "week1-day1.yaml"))
-    if path.name in NOT_ROUTINES:
-        raise InputError((Where(shown(path)), f"{path.name} holds settings, not a day; name a routine such as week1-day1"))
-    if not path.is_file():
-        known = routine_ids(project)
-        hint = f"known routines: {', '.join(known[:6])}{' …' if len(known) > 6 else ''}" if known else \
-            f"no routines found in {shown(project.routines)}; run cuecoach from your project folder or pass --routines"
-        raise InputError((Where(shown(path)), f"no routine '{routine_id}' here; {hint}"))
-    return routine_id, path
-
-
-def _printable(text: str) -> str:
-    """A path or name as typed, with control characters escaped so that a message stays one line."""
-    return show(text, 300)[1:-1]
-
-
-def _same_folder(a: Path, b: Path) -> bool:
-    try:
-        return a.resolve() == b.resolve()
-    except (OSError, RuntimeError, ValueError):  # a symlink loop, a NUL byte...
-        return False
 
 
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from .errors import Where
+from .project import ID_PATTERN
 from .spoken import has_words
 from .yamlsrc import Node, describe, show
 
-ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
 MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown
 MAX_SETS = 20
