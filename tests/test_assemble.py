@@ -256,8 +256,7 @@ def test_an_edit_that_changes_no_sound_rebuilds_nothing_and_is_then_known_at_a_g
     done = run_cli("build", "short", cwd=project)
     assert "0 built, 1 skipped" in done.stderr and (project / "output" / "short.mp3").read_bytes() == mp3
     timeline = json.loads((project / "output" / "short.json").read_text())
-    from cuecoach.build import fast_check_common
-    from cuecoach.current import source_key, unchanged
+    from cuecoach.current import fast_check_common, source_key, unchanged
 
     common = fast_check_common(Project.at(project), ["short"], "frames", None)
     assert unchanged(project / "output" / "short.mp3", timeline, source_key(common, routine))

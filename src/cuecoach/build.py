@@ -28,10 +28,11 @@ from typing import TYPE_CHECKING
 from . import __version__, system
 from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
+from .current import glance, with_files
 from .errors import BuildError, CueError, InputError, Where
-from .export import Tags, lrc, playlist, read_json, write_json, write_text_if_changed
+from .export import Tags, lrc, read_json, write_json, write_playlists, write_text_if_changed
 from .load import Project, Series, history, known_before, load_day, load_series, load_series_or_raise
-from .project import misnamed_files, routine_ids, series_ids, shown, track_number
+from .project import misnamed_files, outputs, routine_ids, shown, track_number
 from .schema import Program
 from .timeline import timeline_json
 
@@ -58,6 +59,7 @@ class Job:
     key: str
     encode: str = "frames"
     source: str = ""  # the fingerprint of the files it was made from (see current.py)
+    source_files: tuple[str, ...] = ()  # the files beside the routines folder's that it adds
 
 
 @dataclass
@@ -109,10 +111,6 @@ def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags,
         "tags": asdict(tags),
     }, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
-
-
-def outputs(project: Project, routine_id: str) -> tuple[Path, Path]:
-    return project.output / f"{routine_id}.mp3", project.output / f"{routine_id}.json"
 
 
 def is_current(mp3: Path, timeline: Path, key: str) -> bool:
@@ -190,7 +188,11 @@ def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes]
     hashed = {**sounds, "cover": cover.read_bytes()}
     mp3, timeline = outputs(project, routine.id)
     key = build_key(script, settings, program.bitrate, tags, hashed, encode)
-    return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key, encode, source)
+    # a coach's image outside the routines folder's top level is part of the source too (a made one is
+    # drawn from the title and author, in program.yaml)
+    also = (str(cover.resolve()),) if program.cover and cover.parent != project.routines else ()
+    return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key, encode,
+               with_files(source, also), also)
 
 
 def tones(sound_files: dict[str, bytes], target_lufs: float) -> dict[str, bytes]:
@@ -229,7 +231,8 @@ def finish_day(job: Job) -> None:
     write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
                                           loudness=job.settings.loudness, engine=job.settings.engine, encode=job.encode,
-                                          source_key=job.source, mp3=mp3_seal(job.mp3)))
+                                          source_key=job.source, source_files=list(job.source_files),
+                                          mp3=mp3_seal(job.mp3)))
 
 
 def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
@@ -263,9 +266,6 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
           on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None) -> Summary:
     """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
-    from .current import source_key, unchanged
-    from .project import routine_path
-
     summary = Summary()
 
     def finish(result: DayResult) -> None:
@@ -274,27 +274,12 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
             on_done(result)
 
     # the cheap check first: days whose files are unchanged and whose MP3 is whole need nothing loaded
-    all_ids = routine_ids(project)
-    common = fast_check_common(project, all_ids, encode, engine)
-    sources: dict[str, str] = {}
-    read: dict[Path, dict] = {}  # the timelines read, for the playlists
-    rest: list[str] = []
-    for ref in refs:
-        try:
-            routine_id, path = routine_path(project, ref)
-        except CueError:
-            rest.append(ref)
-            continue
-        sources[ref] = source_key(common, path)
-        mp3, timeline = outputs(project, routine_id)
-        data = None if force else read_json(timeline)
-        if data is not None and unchanged(mp3, data, sources[ref]):
-            read[timeline] = data
-            finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
-        else:
-            rest.append(ref)
+    seen = glance(project, refs, force=force, encode=encode, engine=engine)
+    for routine_id, _, data in seen.current:
+        finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
+    sources, rest = seen.sources, seen.rest
     if not rest:
-        write_playlists(project, read)
+        write_playlists(project, {timeline: data for _, timeline, data in seen.current})
         return summary
 
     series = load_series_or_raise(project)
@@ -358,46 +343,15 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     return summary
 
 
-def fast_check_common(project: Project, all_ids: list[str], encode: str, engine: str | None) -> str:
-    """What every day's fingerprint for the fast no-op check shares: the series' files, the sounds, the code,
-    and the command line's choices that shape a track."""
-    from .current import common_key
-
-    return common_key(project.routines, project.sounds, SOUNDS, all_ids, f"{BUILD_FORMAT}|{encode}|{engine or ''}")
-
-
 def finish_unchanged(job: Job) -> None:
     """A current day whose files changed in ways that do not change it (a comment, the code): record the
     new source key, so that the next build knows it at a glance."""
     data = read_json(job.timeline)
-    if data is not None and job.source and data.get("source_key") != job.source:
+    recorded = {"source_key": job.source, "source_files": list(job.source_files)}
+    if data is not None and job.source and any(data.get(name, []) != value for name, value in recorded.items()):
         # no fsync: if this is lost, the next build merely compiles the day again to know it is current
-        system.write_atomic(job.timeline, json.dumps({**data, "source_key": job.source}, indent=1,
+        system.write_atomic(job.timeline, json.dumps({**data, **recorded}, indent=1,
                                                      ensure_ascii=False) + "\n", sync=False)
-
-
-def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> list[Path]:
-    """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder.
-    `read`: timelines already read in this build (unchanged since)."""
-    weeks: dict[int, list[tuple[str, int, str]]] = {}
-    everything = []
-    for routine_id in series_ids(project):  # a coach's extra day is not part of the series' playlists
-        mp3, timeline = outputs(project, routine_id)
-        data = (read or {}).get(timeline) or read_json(timeline)
-        if data is None or not mp3.is_file():
-            continue
-        entry = (str(data.get("title", routine_id)), int(data.get("duration_ms", 0)), mp3.name)
-        everything.append(entry)
-        if isinstance(data.get("week"), int) and data["week"] > 0:
-            weeks.setdefault(data["week"], []).append(entry)
-    written = []
-    for week, entries in sorted(weeks.items()):
-        written.append(project.output / f"week{week}.m3u8")
-        write_text_if_changed(written[-1], playlist(entries))
-    if everything:
-        written.append(project.output / "program.m3u8")
-        write_text_if_changed(written[-1], playlist(everything))
-    return written
 
 
 def check(project: Project, engine: str | None = None) -> tuple[list[tuple], list[tuple]]:

@@ -1,13 +1,18 @@
-"""Write a rendered track as an MP3 (CBR, mono, 44.1 kHz, ID3v2.3 tags and chapters) and its JSON timeline."""
+"""Write a rendered track as an MP3 (CBR, mono, 44.1 kHz, ID3v2.3 tags and chapters), its JSON timeline, its
+lyrics, and the playlists of the days built."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import system
-from .compile import Chapter, Script
+from .project import Project, outputs, series_ids
+
+if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
+    from .compile import Chapter, Script
 
 
 @dataclass(frozen=True)
@@ -118,3 +123,27 @@ def read_json(path: Path) -> dict | None:
         return data if isinstance(data, dict) else None
     except (OSError, ValueError):
         return None
+
+
+def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> list[Path]:
+    """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder.
+    `read`: timelines already read in this build (unchanged since)."""
+    weeks: dict[int, list[tuple[str, int, str]]] = {}
+    everything = []
+    for routine_id in series_ids(project):  # a coach's extra day is not part of the series' playlists
+        mp3, timeline = outputs(project, routine_id)
+        data = (read or {}).get(timeline) or read_json(timeline)
+        if data is None or not mp3.is_file():
+            continue
+        entry = (str(data.get("title", routine_id)), int(data.get("duration_ms", 0)), mp3.name)
+        everything.append(entry)
+        if isinstance(data.get("week"), int) and data["week"] > 0:
+            weeks.setdefault(data["week"], []).append(entry)
+    written = []
+    for week, entries in sorted(weeks.items()):
+        written.append(project.output / f"week{week}.m3u8")
+        write_text_if_changed(written[-1], playlist(entries))
+    if everything:
+        written.append(project.output / "program.m3u8")
+        write_text_if_changed(written[-1], playlist(everything))
+    return written
