@@ -1,5 +1,5 @@
-"""`python -m cuecoach` runs the command line."""
+"""`python -m cuecoach` runs the command line (through `entry.py`, as the `cuecoach` command does)."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -1,4 +1,6 @@
-"""The `cuecoach` command: build, plan, check, verify, voices. A thin layer over the pipeline; messages go to stderr."""
+"""The `cuecoach` command: build, plan, check, verify, voices. A thin layer over the pipeline; messages go to stderr.
+
+`entry.py` runs it, after answering a build with nothing to do itself (without importing this)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from .build import check as check_all
 from .build import with_engine
 from . import system
 from .compile import compile_routine
+from .entry import INTERRUPTED, summary_line
 from .errors import CueError, InputError
 from .load import load_routine
 from .project import Project, chosen, routine_ids, routine_path, shown
@@ -138,8 +141,7 @@ def build(
                 raise
             _fail(exc)
     built, skipped, failed = summary.count("built"), summary.count("skipped"), summary.count("failed")
-    err.print(f"{built} built, {skipped} skipped (current), {failed} failed; output in {shown(project.output)}",
-              markup=False)
+    err.print(summary_line(built, skipped, failed, project.output), markup=False)
     raise typer.Exit(summary.exit_code)
 
 
@@ -373,7 +375,7 @@ def main() -> None:
     try:
         app(prog_name="cuecoach")  # the same name in help and completion, however it was started
     except KeyboardInterrupt:
-        print("interrupted; finished files are kept, and no file was left half-written", file=sys.stderr)
+        print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - a bug: one line, and --debug for the traceback
         if _debug or os.environ.get("CUECOACH_DEBUG"):
