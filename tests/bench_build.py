@@ -4,7 +4,8 @@ It works on a copy of routines/ and sounds/ in a temp folder, so your output/ an
 are untouched, and prints, measured side by side in one run on this machine:
 
   (a) a cold build of every day (empty cache, empty output);
-  (b) a rebuild with nothing changed (the whole command, interpreter start included);
+  (b) a rebuild with nothing changed (the whole command, interpreter start included), of every
+      day and of week1-day1 alone, beside the interpreter's own start;
   (c) a rebuild after one form cue of an exercise used on several days is edited;
   (d) the encoding floor: ffmpeg alone encoding the same audio (the built tracks, decoded),
       with the same MP3 settings and the same parallelism;
@@ -42,6 +43,26 @@ def cuecoach(folder: Path, *args: str) -> tuple[float, str]:
     if done.returncode != 0:
         sys.exit(f"cuecoach {' '.join(args)} failed:\n{done.stderr}")
     return elapsed, done.stderr
+
+
+def noop_times(folder: Path, *args: str, runs: int = 5) -> list[float]:
+    """Wall times of a build with nothing to do, run `runs` times (the shortest is the figure: the machine is shared)."""
+    times = []
+    for _ in range(runs):
+        elapsed, log = cuecoach(folder, "build", *args)
+        assert "0 built" in log and " 0 failed" in log, log
+        times.append(elapsed)
+    return times
+
+
+def interpreter_start(runs: int = 5) -> float:
+    """The shortest time for this Python to start and exit: the floor under (b)."""
+    times = []
+    for _ in range(runs):
+        began = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        times.append(time.perf_counter() - began)
+    return min(times)
 
 
 def encode_floor(wavs: list[Path], jobs: int, bitrate: str, scratch: Path) -> float:
@@ -95,13 +116,13 @@ def main() -> None:
             print(f"(a') cold build of every day with Piper: {piper_s:.1f} s; largest process so far {piper_mb:.0f} MB "
                   "(target under 500 MB a worker)")
 
-        noops = []
-        for _ in range(3):
-            unchanged, log = cuecoach(work, "build", "--all", "--jobs", str(jobs))
-            assert "0 built" in log, log
-            noops.append(unchanged)
+        noops = noop_times(work, "--all", "--jobs", str(jobs))
         unchanged = min(noops)
-        print(f"(b) rebuild with nothing changed: {unchanged:.2f} s (3 runs: {', '.join(f'{t:.2f}' for t in noops)})")
+        one_day = noop_times(work, "week1-day1")
+        start = interpreter_start()
+        print(f"(b) rebuild with nothing changed: {unchanged:.2f} s ({len(noops)} runs: "
+              f"{', '.join(f'{t:.2f}' for t in noops)}); week1-day1 alone {min(one_day):.2f} s; "
+              f"the interpreter's start alone {start:.3f} s")
 
         exercise, days = most_shared_exercise(work)
         library = work / "routines" / "exercises.yaml"
