@@ -95,8 +95,8 @@ def common_key(routines: Path, sounds: Path, day_ids: list[str], extra: str) -> 
     for path in sorted(routines.iterdir()) if routines.is_dir() else []:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    # every sound, used or not (the pip only with pips): the list of names lives in compile.py,
-    # which this check must not import; a new or removed WAV changes the listing, so the key
+    # every WAV, used or not (the pip is used only with pips): the list of names lives in compile.py,
+    # which this check must not import; a WAV added or removed changes the key too
     for path in sorted(sounds.glob("*.wav")) if sounds.is_dir() else []:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
