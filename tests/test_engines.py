@@ -4,6 +4,7 @@ and never cached, identical cold builds, and a voice that does not exist caught 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -48,22 +49,23 @@ def test_a_piper_build_is_heard_with_its_tones_silences_and_level(project: Path)
 
 def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path, monkeypatch) -> None:
     settings = VoiceSettings("en-us", 160)
-    real = synth.pyttsx3_engine.Engine.speak
-    calls = []
+    real = synth.pyttsx3_engine.Engine.speak_here
+    spoke = tmp_path / "spoke"
+    spoke.mkdir()
 
-    def first_too_fast(self, text: str) -> bytes:  # the first attempt comes out twice too fast (a lost rate)
-        calls.append(self)
+    def first_too_fast(self, text: str) -> bytes | None:  # the first attempt comes out twice too fast (a lost rate)
         data = real(self, text)
-        if len(calls) == 1:
-            return _wav(audio.decode(data, text).raw_data, 2)
-        return data
+        first = not any(spoke.iterdir())
+        (spoke / str(os.getpid())).touch()  # each attempt's process
+        return _wav(audio.decode(data, text).raw_data, 2) if first else data
 
-    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak", first_too_fast)
+    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", first_too_fast)
     monkeypatch.setattr(synth, "_engines", {})
     text = "Lie on your back with your knees bent and your feet flat on the floor."
-    cache = SpeechCache(tmp_path)
+    cache = SpeechCache(tmp_path / "cache")
     clips = ensure_clips([text], settings, cache)
-    assert len(calls) == 2 and calls[0] is not calls[1]  # made again, by a fresh engine
+    attempts = {int(p.name) for p in spoke.iterdir()}
+    assert len(attempts) == 2 and os.getpid() not in attempts  # made again, by a fresh process
     low, high = synth.spoken.expected_range_ms(text, 160, "pyttsx3")
     assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high
     assert cache.get(settings.key(text)) == clips[text]  # only the good clip was cached

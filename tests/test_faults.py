@@ -17,7 +17,6 @@ import pytest
 from conftest import CUECOACH, run_cli
 from cuecoach import system
 from cuecoach.build import build
-from cuecoach.errors import BuildError
 from cuecoach.load import Project
 
 
@@ -122,10 +121,7 @@ def test_an_ffmpeg_failure_names_the_step_and_quotes_ffmpeg(project: Path, monke
 def test_a_failing_speech_engine_names_the_cue(project: Path, monkeypatch) -> None:
     from cuecoach import synth
 
-    def broken(text, settings):
-        raise BuildError(f"the speech engine wrote no audio for: {text!r}")
-
-    monkeypatch.setattr(synth, "synthesize", broken)
+    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", lambda self, text: None)  # never any audio
     summary = build(Project.at(project), ["short"], jobs=1)
     (result,) = summary.results
     assert result.status == "failed"

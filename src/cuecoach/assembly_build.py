@@ -1,7 +1,8 @@
 """Build days by joining encoded frames (the default `--encode frames`): the stages across all days at once.
 
 1. Speech: the lines missing from the cache, over all the days to build, are synthesized
-   once each, split among worker processes (one speech engine each).
+   once each: pyttsx3's in forked children, many at once (see synth); Piper's split among
+   worker processes (one model each).
 2. Clusters: each day's sounds, at their level, grouped and keyed by content and phase.
 3. Encoding: the clusters missing from the frame cache, over all days, in one streamed
    ffmpeg run per CPU.
@@ -10,36 +11,53 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
-import threading
 import multiprocessing
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from . import assemble, audio
+from . import assemble, audio, system
 from .build import DayResult, Job, finish_day, tones, warning_lines
 from .errors import BuildError, CueError
 from .export import id3_tag
 from .render import overrun_error, overruns_by_length, start_of
-from .synth import SpeechCache, VoiceSettings, ensure_clips
+from .synth import IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_in_children
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 
 
-def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path) -> tuple[list[str], dict[str, str]]:
+def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None
+           ) -> tuple[list[str], dict[str, str]]:
     """Synthesize and cache `texts`; returns those made and, for each that failed, why."""
     made: list[str] = []
-    failed: dict[str, str] = {}
     cache = SpeechCache(cache_root)
+    if made_in_children(settings) and system.can_fork():
+        failed = make_in_children(texts, settings, cache, lambda text, _: made.append(text), at_once)
+        return made, failed
+    failed = {}
     for text in texts:
         try:
             ensure_clips([text], settings, cache, made.append)
         except BuildError as exc:
             failed[text] = str(exc)
     return made, failed
+
+
+def _shares(texts: list[str], settings: VoiceSettings, jobs: int) -> list[list[str]]:
+    """How the lines of one voice are split: the first share is spoken here, the others in spawned workers.
+    An engine whose clips are made in forked children makes them all here, many at once; but a process
+    with threads (a progress bar's) must not fork many, so then one worker does, unless --jobs is 1."""
+    if made_in_children(settings) and (system.can_fork() or jobs == 1 or len(texts) < LINES_PER_WORKER):
+        return [texts]
+    if made_in_children(settings):
+        return [[], texts]
+    workers = max(1, min(jobs, len(texts) // LINES_PER_WORKER))
+    return [texts[i::workers] for i in range(workers)]
 
 
 def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], None] | None
@@ -57,28 +75,24 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
     groups: dict[tuple[VoiceSettings, Path], list[str]] = {}
     for text, settings, root in missing:
         groups.setdefault((settings, root), []).append(text)
+    shares = {group: _shares(texts, group[0], jobs) for group, texts in groups.items()}
+    elsewhere = [(share, settings, root) for (settings, root), split in shares.items() for share in split[1:]]
+    # spawn, not fork: each worker starts its own speech engine (a Piper model loads once per process)
+    workers = ProcessPoolExecutor(max_workers=len(elsewhere), mp_context=multiprocessing.get_context("spawn")
+                                  ) if elsewhere else contextlib.nullcontext()
+    with workers as pool:
+        futures = [pool.submit(_speak, *work) for work in elsewhere] if elsewhere else []
+        results = [_speak(split[0], settings, root, IN_FLIGHT_PER_CPU * jobs)
+                   for (settings, root), split in shares.items() if split[0]]
+        results += [future.result() for future in futures]
     made: list[str] = []
     failed: dict[str, str] = {}
-    workers = max(1, min(jobs, len(missing) // LINES_PER_WORKER))
-    if workers == 1:
-        for (settings, root), texts in groups.items():
-            done, bad = _speak(texts, settings, root)
-            made += done
-            failed.update(bad)
-            for text in done:
-                if on_synth:
-                    on_synth(text)
-    else:
-        # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
-        # workers - 1 processes, and this one: a worker costs a process start and a speech engine
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = [pool.submit(_speak, texts[i::workers], settings, root)
-                       for (settings, root), texts in groups.items() for i in range(1, workers)]
-            results = [_speak(texts[0::workers], settings, root) for (settings, root), texts in groups.items()]
-            results += [future.result() for future in futures]
-        for done, bad in results:
-            made += done
-            failed.update(bad)
+    for done, bad in results:
+        made += done
+        failed.update(bad)
+        for text in done:
+            if on_synth:
+                on_synth(text)
     first_use = {text: routine for (text, _, _), routine in missing.items()}
     return {text: first_use[text] for text in made}, failed
 

@@ -26,15 +26,20 @@ OVERSAMPLE = 4  # true peak, as BS.1770 measures it
 SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
+K_TAIL = RATE // 5  # the K-weighting filter's impulse response, long enough for its 38 Hz high pass to die away
+K_BLOCK = 1 << 15  # FFT size of the K-weighting's overlap-add: fixed (one table) and small (the CPU's cache)
+LEVEL_ROUNDS = 3  # gain and limit at most this often: limiting takes a little loudness, the next gain makes it up
+LEVEL_TOLERANCE_LU = 0.05  # close enough to the clip loudness: no further round
 
 
 def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float], z1: np.ndarray) -> np.ndarray:
-    return (b[0] + b[1] * z1 + b[2] * z1 ** 2) / (a[0] + a[1] * z1 + a[2] * z1 ** 2)
+    z2 = z1 * z1
+    return (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)
 
 
 @lru_cache(maxsize=16)
 def _k_weighting(size: int) -> np.ndarray:
-    """Frequency response of the K-weighting pre-filter (high shelf, then high pass) at rfft bins."""
+    """Frequency response of the K-weighting pre-filter (high shelf, then high pass) at rfft bins, in double."""
     z1 = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)  # z^-1 on the unit circle
     # high shelf: +4 dB above about 1.7 kHz (coefficients from BS.1770's analog design, any rate)
     gain, q, fc = 3.999843853973347, 0.7071752369554196, 1681.974450955533
@@ -51,7 +56,15 @@ def _k_weighting(size: int) -> np.ndarray:
     w0 = 2 * math.pi * fc / RATE
     alpha, cos = math.sin(w0) / (2 * q), math.cos(w0)
     high_pass = _biquad_response(((1 + cos) / 2, -(1 + cos), (1 + cos) / 2), (1 + alpha, -2 * cos, 1 - alpha), z1)
-    return (shelf * high_pass).astype(np.complex64)
+    return shelf * high_pass
+
+
+@lru_cache(maxsize=1)
+def _k_block_spectrum() -> np.ndarray:
+    """The K-weighting filter's impulse response, cut at K_TAIL samples (where it has died away to under
+    1e-15), as the rfft of K_BLOCK points that weights each block."""
+    response = np.fft.irfft(_k_weighting(4 * K_BLOCK), 4 * K_BLOCK)[:K_TAIL]
+    return np.fft.rfft(response, K_BLOCK).astype(np.complex64)
 
 
 def samples(pcm: bytes | bytearray) -> np.ndarray:
@@ -62,20 +75,22 @@ def to_pcm(x: np.ndarray) -> bytes:
     return np.clip(np.round(x * 32768.0), -32768, 32767).astype("<i2").tobytes()
 
 
-def k_energy(x: np.ndarray) -> np.ndarray:
-    """Per-sample energy of the K-weighted signal, including the filter's tail (about 0.2 s).
-    Single precision: ample for a meter, and numpy's FFT runs it nearly three times as fast."""
-    n = len(x) + RATE // 5
-    size = 1 << (n - 1).bit_length()
-    spectrum = np.fft.rfft(x.astype(np.float32), size) * _k_weighting(size)
-    weighted = np.fft.irfft(spectrum, size)[:n].astype(np.float64)
-    return weighted ** 2
-
-
-def _binned(energy: np.ndarray, width: int) -> np.ndarray:
-    """Sums of `energy` over consecutive bins of `width` samples (the last one padded)."""
-    bins = -(-len(energy) // width)
-    return np.pad(energy, (0, bins * width - len(energy))).reshape(bins, width).sum(axis=1)
+def k_blocks(x: np.ndarray) -> np.ndarray:
+    """Energy of the K-weighted signal, its filter's tail included, summed over 100 ms sub-blocks.
+    The filter runs as an overlap-add FFT convolution in blocks of K_BLOCK, in single precision (ample
+    for a meter); the sums are in double."""
+    n = len(x) + K_TAIL
+    step = K_BLOCK - K_TAIL  # new samples a block; its convolution's tail overlaps the next block
+    count = max(1, -(-len(x) // step))
+    segments = np.zeros((count, K_BLOCK), dtype=np.float32)
+    segments[:, :step] = np.pad(x, (0, count * step - len(x))).reshape(count, step)
+    weighted = np.fft.irfft(np.fft.rfft(segments, axis=1) * _k_block_spectrum(), K_BLOCK, axis=1)
+    weighted[1:, :K_TAIL] += weighted[:-1, step:]
+    energy = np.concatenate((weighted[:, :step].ravel(), weighted[-1, step:]))[:n]
+    np.square(energy, out=energy)
+    whole = n // SUB_BLOCK
+    sums = energy[: whole * SUB_BLOCK].reshape(whole, SUB_BLOCK).sum(axis=1, dtype=np.float64)
+    return np.append(sums, energy[whole * SUB_BLOCK:].sum(dtype=np.float64)) if n % SUB_BLOCK else sums
 
 
 def integrated(sub_blocks: np.ndarray) -> float:
@@ -95,17 +110,23 @@ def integrated(sub_blocks: np.ndarray) -> float:
 
 def loudness(x: np.ndarray) -> float:
     """Integrated loudness (LUFS) of one piece on its own."""
-    return integrated(_binned(k_energy(x), SUB_BLOCK))
+    return integrated(k_blocks(x))
 
 
 def true_peaks(x: np.ndarray, step: int) -> np.ndarray:
-    """The true peak (BS.1770: 4x oversampled) of each block of `step` samples, by FFT interpolation."""
+    """The true peak (BS.1770: 4x oversampled) of each block of `step` samples. soxr's band-limited
+    interpolation, in single precision: within 0.002 dB of an exact (FFT) interpolation on speech
+    clips, in a tenth of its time."""
+    import soxr
+
     n_blocks = -(-len(x) // step)
-    size = 1 << (max(len(x), 1) - 1).bit_length()
-    over = np.fft.irfft(np.fft.rfft(x, size), size * OVERSAMPLE)[: len(x) * OVERSAMPLE] * OVERSAMPLE
-    over = np.pad(np.abs(over), (0, n_blocks * step * OVERSAMPLE - len(over)))
-    plain = np.pad(np.abs(x), (0, n_blocks * step - len(x))).reshape(n_blocks, step).max(axis=1)
-    return np.maximum(over.reshape(n_blocks, step * OVERSAMPLE).max(axis=1), plain)
+    padded = np.zeros(n_blocks * step, dtype=np.float32)
+    padded[: len(x)] = x
+    over = soxr.resample(padded, RATE, RATE * OVERSAMPLE, quality="HQ")  # exactly OVERSAMPLE times as long
+    np.abs(over, out=over)
+    plain = padded.reshape(n_blocks, step)
+    peaks = np.maximum(plain.max(axis=1), -plain.min(axis=1))
+    return np.maximum(over.reshape(n_blocks, step * OVERSAMPLE).max(axis=1), peaks).astype(np.float64)
 
 
 def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray:
@@ -121,8 +142,8 @@ def limit(x: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -
     # a moving average of that minimum never exceeds the gain any block within `reach` needs
     width = attack_ms * 2 + 1
     smooth = np.convolve(np.pad(low, width // 2, mode="edge"), np.ones(width) / width, mode="valid")
-    gain = np.repeat(np.minimum(smooth, low), step)[: len(x)]
-    return np.clip(x * gain, -ceiling, ceiling)
+    limited = x * np.repeat(np.minimum(smooth, low), step)[: len(x)]
+    return np.clip(limited, -ceiling, ceiling, out=limited)
 
 
 def compress(x: np.ndarray, ratio: float = COMPRESS_RATIO, below_loud_db: float = COMPRESS_BELOW_LOUD_DB
@@ -156,11 +177,18 @@ def tone_lufs(target_lufs: float) -> float:
 def _set_level(x: np.ndarray, lufs: float) -> np.ndarray:
     """Gain to `lufs`, then limit rare peaks; a second gain makes up what limiting took."""
     ceiling = 10 ** (PEAK_CEILING_DBTP / 20)
-    for _ in range(3):
-        level = loudness(x)
-        if not math.isfinite(level) or abs(level - lufs) < 0.05:
+    blocks = None
+    for _ in range(LEVEL_ROUNDS):
+        if blocks is None:
+            blocks = k_blocks(x)
+        level = integrated(blocks)
+        if not math.isfinite(level) or abs(level - lufs) < LEVEL_TOLERANCE_LU:
             break
-        x = limit(x * 10 ** ((lufs - level) / 20), ceiling)
+        gain = 10 ** ((lufs - level) / 20)
+        scaled = x * gain
+        x = limit(scaled, ceiling)
+        # a gain alone scales every block's energy by its square: measured again only if the limiter acted
+        blocks = blocks * gain ** 2 if x is scaled else None
     return x
 
 

@@ -2,23 +2,32 @@
 
 Writes are atomic (a temp file beside the target, then ``os.replace``), so an interrupted
 build leaves the previous file or none, never half of one. Tests patch ``run`` to fake a
-failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk.
+failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk. Python functions that
+need a process of their own (a speech engine that must start fresh) run in forked children
+(``in_children``), many at once, each answering through a pipe.
 """
 
 from __future__ import annotations
 
 import errno
 import os
+import selectors
 import shutil
+import signal
 import subprocess
 import tempfile
 import threading
+import time
+from collections import deque
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, NoReturn, Sequence
 
-from .errors import BuildError
+from .errors import BuildError, CueError
+
+PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
 
 
 @contextmanager
@@ -165,3 +174,115 @@ def run(args: Sequence[str], what: str,
         tail = " | ".join(outputs.get("stderr", b"").decode("utf-8", "replace").strip().splitlines()[-3:])
         raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {returncode}): {tail or 'no message'}")
     return outputs["stderr"] if capture_stderr else outputs["stdout"]
+
+
+@dataclass(frozen=True)
+class ChildOutcome:
+    """How a forked child ended: the bytes its function returned, or why there are none."""
+
+    data: bytes | None
+    error: str = ""  # the message of what the function raised, or how the child was lost
+    lost: bool = False  # the child died, was killed or hung: another child may do better
+
+
+@dataclass
+class _Child:
+    tag: Any
+    pid: int
+    fd: int
+    deadline: float
+    received: bytearray = field(default_factory=bytearray)
+
+
+def can_fork() -> bool:
+    """Whether this process may fork children that go on running Python: on POSIX, with no other thread
+    (a lock another thread holds at the fork stays held for ever in the child)."""
+    return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, timeout_s: float
+                ) -> Iterator[tuple[Any, ChildOutcome]]:
+    """Run each task (a tag, a function returning bytes) in a child forked for it alone, `at_once` at a
+    time, and yield (tag, outcome) as each ends. Tasks appended to `tasks` meanwhile are run too (a retry).
+    A child still running after `timeout_s` is killed, and so are those running when the caller stops."""
+    running: dict[int, _Child] = {}
+    selector = selectors.DefaultSelector()
+    try:
+        while tasks or running:
+            while tasks and len(running) < at_once:
+                child = _fork(*tasks.popleft(), timeout_s)
+                running[child.fd] = child
+                selector.register(child.fd, selectors.EVENT_READ)
+            wait = max(0.0, min(child.deadline for child in running.values()) - time.monotonic())
+            for key, _ in selector.select(wait):
+                child = running[key.fd]
+                chunk = os.read(key.fd, PIPE_READ)
+                if chunk:
+                    child.received += chunk
+                    continue
+                selector.unregister(key.fd)
+                del running[key.fd]
+                yield child.tag, _ended(child)
+            for child in [child for child in running.values() if time.monotonic() > child.deadline]:
+                selector.unregister(child.fd)
+                del running[child.fd]
+                _kill(child)
+                yield child.tag, ChildOutcome(None, f"gave no answer in {timeout_s:g} s", lost=True)
+    finally:
+        for child in running.values():
+            _kill(child)
+        selector.close()
+
+
+def _fork(tag: Any, function: Callable[[], bytes], timeout_s: float) -> _Child:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _child(function, write_end)
+    os.close(write_end)
+    return _Child(tag, pid, read_end, time.monotonic() + timeout_s)
+
+
+def _child(function: Callable[[], bytes], out: int) -> NoReturn:
+    """The forked child: run `function`, write b"+" and its bytes, or b"!" and what went wrong, and exit at
+    once (no cleanup of the parent's objects, no buffered output of the parent's written twice)."""
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a child at once; its parent reports
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what a library prints is not the user's output
+        try:
+            answer = b"+" + function()
+        except CueError as exc:
+            answer = b"!" + str(exc).encode("utf-8", "replace")
+        except Exception as exc:  # noqa: BLE001 - reported by the parent, in one line
+            answer = b"!" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+        view = memoryview(answer)
+        while view:
+            view = view[os.write(out, view):]
+    except BaseException:  # noqa: BLE001 - a child never returns into its parent's code
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _ended(child: _Child) -> ChildOutcome:
+    os.close(child.fd)
+    _, status = os.waitpid(child.pid, 0)
+    answer = bytes(child.received)
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and answer[:1] == b"+":
+        return ChildOutcome(answer[1:])
+    if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 and answer[:1] == b"!":
+        return ChildOutcome(None, answer[1:].decode("utf-8", "replace"))
+    if os.WIFSIGNALED(status):
+        return ChildOutcome(None, f"died ({signal.strsignal(os.WTERMSIG(status)) or os.WTERMSIG(status)})", lost=True)
+    return ChildOutcome(None, f"ended with status {os.waitstatus_to_exitcode(status)} and no answer", lost=True)
+
+
+def _kill(child: _Child) -> None:
+    try:
+        os.kill(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.waitpid(child.pid, 0)
+    os.close(child.fd)

@@ -1,15 +1,23 @@
 """Speech: text in, a finished clip out, cached by content. One module per engine behind `Engine`.
 
-Every engine's audio goes through the same steps: decoded, resampled to the track's rate (soxr),
-trimmed, checked against the length its text should take at the asked rate (a clip outside the
-tolerance is made again by a fresh engine, and never cached), and levelled for good
+Every engine's audio goes through the same steps (`finish_clip`): decoded, resampled to the track's
+rate (soxr), trimmed, checked against the length its text should take at the asked rate (a clip outside
+the tolerance is made again by a fresh engine, and never cached), and levelled for good
 (loudness.prepare_speech). A cached clip is final: no later step changes its level.
+
+An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
+children, many at once (`make_in_children`): each child speaks one clip and finishes it, and this
+process checks what came back, asks again where needed, and writes the cache.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
+import os
+from collections import deque
 from dataclasses import dataclass
 from typing import Callable, Protocol
 
@@ -17,9 +25,10 @@ from .. import audio, loudness, spoken, system
 from ..errors import BuildError
 from . import piper_engine, pyttsx3_engine
 
-SYNTH_FORMAT = 5  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 6  # bump when the way clips are made changes: every key changes with it
 ENGINES = {pyttsx3_engine.NAME: pyttsx3_engine, piper_engine.NAME: piper_engine}
 ATTEMPTS = 3  # fresh engines tried for a clip whose length is off before the build gives up
+IN_FLIGHT_PER_CPU = 4  # children at once per CPU: a child spends most of its time waiting for espeak
 
 
 class Engine(Protocol):
@@ -107,33 +116,128 @@ def length_ok(text: str, clip_ms: float, settings: VoiceSettings) -> bool:
     return low <= clip_ms <= high
 
 
+def checked_clip(data: bytes, text: str, settings: VoiceSettings) -> tuple[bytes | None, float]:
+    """An engine's audio decoded and trimmed: its PCM, or None if its length is off (a lost rate, a cut
+    file), and the trimmed clip's length in ms."""
+    clip = audio.trim(audio.decode(data, f"speech for {text!r}"))
+    clip_ms = len(clip.raw_data) / audio.SAMPLE_WIDTH * 1000 / audio.FRAME_RATE
+    return (clip.raw_data if length_ok(text, clip_ms, settings) else None), clip_ms
+
+
+def finish_clip(data: bytes, text: str, settings: VoiceSettings) -> tuple[bytes | None, float]:
+    """An engine's audio made final: checked, then levelled for good (None if its length is off)."""
+    pcm, clip_ms = checked_clip(data, text, settings)
+    return (loudness.prepare_speech(pcm, settings.loudness) if pcm is not None else None), clip_ms
+
+
+def _length_error(text: str, clip_ms: float, settings: VoiceSettings) -> BuildError:
+    low, high = spoken.expected_range_ms(text, settings.rate, settings.engine)
+    return BuildError(f"the speech engine keeps speaking {text!r} in {clip_ms / 1000:.2f} s, outside the "
+                      f"{low / 1000:.2f} to {high / 1000:.2f} s its words take at {settings.rate} words a minute")
+
+
 def synthesize(text: str, settings: VoiceSettings) -> bytes:
     """Speak `text`: trimmed, checked and levelled PCM in the track's format. A clip whose length is off
     (a lost rate, a cut file) is made again by a fresh engine; after ATTEMPTS the build fails."""
     clip_ms = 0.0
     for _ in range(ATTEMPTS):
-        engine = open_engine(settings)
-        clip = audio.trim(audio.decode(engine.speak(text), f"speech for {text!r}"))
-        clip_ms = len(clip.raw_data) / audio.SAMPLE_WIDTH * 1000 / audio.FRAME_RATE
-        if length_ok(text, clip_ms, settings):
-            return loudness.prepare_speech(clip.raw_data, settings.loudness)
+        pcm, clip_ms = finish_clip(open_engine(settings).speak(text), text, settings)
+        if pcm is not None:
+            return pcm
         _engines.pop(settings, None)  # the next attempt gets a fresh engine
-    low, high = spoken.expected_range_ms(text, settings.rate, settings.engine)
-    raise BuildError(f"the speech engine keeps speaking {text!r} in {clip_ms / 1000:.2f} s, outside the "
-                     f"{low / 1000:.2f} to {high / 1000:.2f} s its words take at {settings.rate} words a minute")
+    raise _length_error(text, clip_ms, settings)
+
+
+def made_in_children(settings: VoiceSettings) -> bool:
+    """Whether the engine needs a fresh process for every clip: its clips are then made in forked children."""
+    return settings.engine == pyttsx3_engine.NAME and pyttsx3_engine.fresh_process_per_clip()
+
+
+def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
+    """In a fresh child, one attempt: b"T" and the checked clip, b"L" and the length in ms of a clip of
+    the wrong length, or nothing if the engine gave no audio (a cancel)."""
+    data = open_engine(settings).speak_here(text)
+    if not data:
+        return b""
+    pcm, clip_ms = checked_clip(data, text, settings)
+    return b"T" + pcm if pcm is not None else b"L" + repr(clip_ms).encode()
+
+
+def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
+                     on_made: Callable[[str, bytes], None], at_once: int | None = None,
+                     stop_on_failure: bool = False) -> dict[str, str]:
+    """Make and cache the clips of `texts`, each spoken, decoded, trimmed and checked in a fresh forked
+    child, `at_once` children at a time (IN_FLIGHT_PER_CPU per CPU), and levelled here, in a process
+    whose memory and caches are warm (a fresh child took three times as long). Calls `on_made` with each
+    clip made; returns text -> error for the texts that failed (with `stop_on_failure`, the first; the
+    children still running are ended)."""
+    try:
+        open_engine(settings)  # here: finding the voice asks a child of its own, once
+    except BuildError as exc:  # no engine, no such voice: every line fails alike
+        return dict.fromkeys(texts[:1] if stop_on_failure else texts, str(exc))
+    pyttsx3_engine.preload()
+    tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
+    tries = {text: {b"L": 0, b"": 0} for text in texts}  # clips of the wrong length; no audio, lost children
+    most = {b"L": ATTEMPTS, b"": pyttsx3_engine.ATTEMPTS}
+    failed: dict[str, str] = {}
+    children = system.in_children(tasks, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1),
+                                  pyttsx3_engine.CHILD_TIMEOUT_S)
+    with contextlib.closing(children):
+        for text, outcome in children:
+            answer = outcome.data or b""
+            if answer[:1] == b"T":
+                pcm = loudness.prepare_speech(answer[1:], settings.loudness)
+                cache.put(settings.key(text), pcm)
+                on_made(text, pcm)
+                continue
+            kind = answer[:1]
+            if kind == b"L" or outcome.lost or not outcome.error:  # worth another fresh child
+                tries[text][kind] += 1
+                if kind == b"":
+                    pyttsx3_engine.RETRIES.append(text)
+                if tries[text][kind] < most[kind]:
+                    tasks.append((text, functools.partial(_speak_in_child, text, settings)))
+                    continue
+            failed[text] = _failure(text, answer, outcome, settings)
+            if stop_on_failure:
+                break
+    return failed
+
+
+def _failure(text: str, answer: bytes, outcome: system.ChildOutcome, settings: VoiceSettings) -> str:
+    if answer[:1] == b"L":
+        return str(_length_error(text, float(answer[1:]), settings))
+    if outcome.lost:
+        return f"the speech engine's process {outcome.error} while speaking {text!r}, {pyttsx3_engine.ATTEMPTS} times"
+    return outcome.error or f"the speech engine wrote no audio for: {text!r}"
 
 
 def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                  on_synth: Callable[[str], None] | None = None) -> dict[str, bytes]:
-    """PCM for every text: from the cache, synthesizing (and caching) only what is missing."""
+    """PCM for every text: from the cache, synthesizing (and caching) only what is missing; `on_synth` is
+    called with each line synthesized, and last with the line that failed, if one does."""
     clips: dict[str, bytes] = {}
-    for text in texts:
-        key = settings.key(text)
-        pcm = cache.get(key)
+    missing: list[str] = []
+    for text in dict.fromkeys(texts):
+        pcm = cache.get(settings.key(text))
         if pcm is None:
+            missing.append(text)
+        else:
+            clips[text] = pcm
+    if missing and made_in_children(settings) and system.can_fork():
+        def made(text: str, pcm: bytes) -> None:
+            clips[text] = pcm
             if on_synth:
                 on_synth(text)
-            pcm = synthesize(text, settings)
-            cache.put(key, pcm)
-        clips[text] = pcm
-    return clips
+
+        for text, message in make_in_children(missing, settings, cache, made, stop_on_failure=True).items():
+            if on_synth:
+                on_synth(text)
+            raise BuildError(message)
+    else:
+        for text in missing:
+            if on_synth:
+                on_synth(text)
+            clips[text] = synthesize(text, settings)
+            cache.put(settings.key(text), clips[text])
+    return {text: clips[text] for text in texts}

@@ -16,37 +16,47 @@ Two faults of pyttsx3 2.99's espeak driver decide this design (both measured):
   Reseeding the C library's random generator does not change this; a new process does: the
   first utterance of a process is always the same file, identical to the espeak-ng command's.
 
-So each clip is spoken by a new engine in a forked child process (40 to 100 ms a clip on this
-machine, against about 15 ms in one long-lived engine), which makes every clip the first utterance
-of its process: the same bytes whatever the build order. The child runs one empty loop first, then
-sets voice and rate outside any loop and gives espeak's thread a moment to take them, so the
-loop that speaks finds espeak idle and cancels nothing; a cancel is still noticed (the driver
-reports the utterance as not completed) and the clip is made again by a fresh engine, and the
-caller checks every clip's length against its text at the rate. The child's stdout, where the driver
-prints "Audio saved to ...", is /dev/null: the child is ours, the library is left as it is.
+So each clip is spoken by a new engine in a forked child process, which makes every clip the first
+utterance of its process: the same bytes whatever the build order, and however many clips are made at
+once. The parent imports pyttsx3 and its driver (so children need not) but never starts espeak. Since
+a child mostly waits (for espeak's thread, for the driver's 10 ms loop), many run at once
+(`synth.ensure_clips`, `system.in_children`), and each child also finishes its clip (decodes, trims,
+checks the length, sets the level) so that every CPU works; the parent only writes the cache.
+
+The child lets the driver cancel nothing: it queues voice, rate and file, then runs the driver's own
+loop (`startLoop()`), where espeak takes the rate before it speaks (its commands run in order) and
+the driver ends the loop once it has written the file. `runAndWait()` is not used: its end-of-loop
+command calls the driver's `stop()`, which cancels espeak if it is still busy with the rate (the lost
+rate above), and it returns before the file exists. A cancel is still noticed (the driver reports the
+utterance as not completed) and the clip is made again by a fresh child, and the caller checks every
+clip's length against its text at the rate. The child's stdout, where the driver prints "Audio saved to
+...", is /dev/null: the child is ours, the library is left as it is.
 """
 
 from __future__ import annotations
 
-import multiprocessing
+import importlib
+import json
 import os
 import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
+from .. import system
 from ..errors import BuildError
 
 NAME = "pyttsx3"
-SETTLE_S = 0.02  # time for espeak's thread to take the queued voice and rate before the run loop starts
-FILE_TIMEOUT_S = 10.0
-CHILD_TIMEOUT_S = 60.0  # generous: a loaded machine; a fork can still hang on a lock another thread held
-ATTEMPTS = 5
-RETRIES: list[str] = []  # lines spoken again after a cancel, for measurements
+CHILD_TIMEOUT_S = 30.0  # generous: a loaded machine takes well under a second a clip
+ATTEMPTS = 5  # fresh children tried for a clip that came out cancelled or empty, or whose child was lost
+RETRIES: list[str] = []  # lines spoken again after a cancel or a lost child, for measurements
+SETTLE_S = 0.02  # other drivers: time for the engine to take voice and rate before the run loop starts
+FILE_TIMEOUT_S = 10.0  # other drivers: runAndWait() can return before the file is written
 
 
 def driver_name() -> str:
@@ -74,15 +84,28 @@ def _init() -> Any:
         raise BuildError(f"no speech engine: {type(exc).__name__}: {exc}; {hint}") from None
 
 
+def fresh_process_per_clip() -> bool:
+    """Whether every clip must be spoken in a fresh process (espeak: see above)."""
+    return driver_name() == "espeak"
+
+
+def preload() -> None:
+    """Import pyttsx3 and its driver here, where nothing starts espeak, so that forked children need not."""
+    try:
+        importlib.import_module(f"pyttsx3.drivers.{driver_name()}")
+    except Exception:  # noqa: BLE001 - a missing library is reported by the child that starts the engine
+        pass
+
+
 def voices() -> list[tuple[str, str, str]]:
     """(id, name, languages) of every voice; asked in a child, so this process keeps no engine."""
-    return _in_child(_voices_here)
+    return [tuple(voice) for voice in json.loads(_in_child(_voices_here))]
 
 
-def _voices_here() -> list[tuple[str, str, str]]:
+def _voices_here() -> bytes:
     engine = _init()
-    return [(v.id, v.name or "", ", ".join(str(lang) for lang in (v.languages or [])))
-            for v in engine.getProperty("voices")]
+    return json.dumps([(v.id, v.name or "", ", ".join(str(lang) for lang in (v.languages or [])))
+                       for v in engine.getProperty("voices")]).encode()
 
 
 def pick_voice(found: list[tuple[str, str, str]], wanted: str) -> str | None:
@@ -97,43 +120,67 @@ def pick_voice(found: list[tuple[str, str, str]], wanted: str) -> str | None:
     return None
 
 
-def _speak_here(text: str, voice_id: str | None, rate: int, path: str) -> bytes | None:
-    """In a fresh child: one engine, one utterance, the finished file's bytes (None if none came)."""
-    if multiprocessing.parent_process() is not None:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # the driver prints on stdout; a child's is not the user's
+def speak_here(text: str, voice_id: str | None, rate: int) -> bytes | None:
+    """In a fresh process (espeak): one engine, one utterance; the file's bytes, or None if the utterance
+    was cancelled or no whole file came."""
+    handle, path = tempfile.mkstemp(prefix="cuecoach-", suffix=".wav")
+    os.close(handle)
+    try:
+        engine = _init()
+        ended: list[bool] = []
+        engine.connect("finished-utterance", lambda completed=True, **_: ended.append(completed))
+        if voice_id:
+            engine.setProperty("voice", voice_id)  # queued: the loop below gives them to espeak in order
+        engine.setProperty("rate", rate)
+        engine.save_to_file(text, path)
+        engine.startLoop()  # ends when the driver has written the file
+        data = Path(path).read_bytes()
+    finally:
+        Path(path).unlink(missing_ok=True)
+    if ended != [True]:
+        return None  # a cancel throws espeak's queued rate away: this clip may be at another rate
+    return data if len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data) else None
+
+
+def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | None:
+    """The other drivers (macOS, Windows; untested): one engine kept in this process, runAndWait()."""
+    handle, path = tempfile.mkstemp(prefix="cuecoach-", suffix=".wav")
+    os.close(handle)
+    os.unlink(path)
     engine = _init()
     finished, cancelled = threading.Event(), threading.Event()
     engine.connect("finished-utterance",
                    lambda completed=True, **_: (finished.set(), None if completed else cancelled.set()))
-    engine.runAndWait()  # a first, empty loop: the driver's start-up commands are dealt with (or cancelled) here
+    engine.runAndWait()  # a first, empty loop: the driver's start-up commands are dealt with here
     if voice_id:
-        engine.setProperty("voice", voice_id)  # outside a loop, these go to espeak at once
+        engine.setProperty("voice", voice_id)
     engine.setProperty("rate", rate)
-    time.sleep(SETTLE_S)  # espeak's thread takes them: the next loop finds it idle and cancels nothing
-    cancelled.clear()
-    finished.clear()
+    time.sleep(SETTLE_S)
     engine.save_to_file(text, path)
     engine.runAndWait()
     deadline = time.monotonic() + FILE_TIMEOUT_S
-    while time.monotonic() < deadline:  # runAndWait() can return before the driver has written the file
-        if cancelled.is_set():
-            return None  # a cancel throws espeak's queued rate away: this clip may be at another rate
-        if finished.is_set() and os.path.exists(path):
-            data = Path(path).read_bytes()
-            if len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data):
-                return data
-        time.sleep(0.005)
+    try:
+        while time.monotonic() < deadline and not cancelled.is_set():
+            if finished.is_set() and os.path.exists(path):
+                data = Path(path).read_bytes()
+                if len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data):
+                    return data
+            time.sleep(0.005)
+    finally:
+        Path(path).unlink(missing_ok=True)
     return None
 
 
-def _in_child(function: Any, *args: Any) -> Any:
-    if driver_name() != "espeak":  # fork is for Linux; the system voices elsewhere speak in-process
-        return function(*args)
-    with multiprocessing.get_context("fork").Pool(1) as pool:
-        try:
-            return pool.apply_async(function, args).get(CHILD_TIMEOUT_S)
-        except multiprocessing.TimeoutError:
-            return None  # a child that hangs is ended with its pool; the clip is asked for again
+def _in_child(function: Callable[[], bytes]) -> bytes | None:
+    """`function`'s bytes, from a child forked for it (espeak), else from this process; None if the child
+    was lost (it died or hung, and was ended)."""
+    if not fresh_process_per_clip():
+        return function()
+    preload()
+    (_, outcome), = system.in_children(deque([(None, function)]), 1, CHILD_TIMEOUT_S)
+    if outcome.error and not outcome.lost:
+        raise BuildError(outcome.error)
+    return outcome.data
 
 
 class Engine:
@@ -151,16 +198,17 @@ class Engine:
                                  "to list them, or set voice: null for the system default")
 
     def speak(self, text: str) -> bytes:
-        """The engine's audio file (WAV, 22.05 kHz for espeak) for `text`."""
-        handle, name = tempfile.mkstemp(prefix="cuecoach-", suffix=".wav")
-        os.close(handle)
-        os.unlink(name)
-        try:
-            for _ in range(ATTEMPTS):  # a fresh engine each time
-                data = _in_child(_speak_here, text, self.voice_id, self.rate, name)
-                if data is not None:
-                    return data
-                RETRIES.append(text)
-        finally:
-            Path(name).unlink(missing_ok=True)
+        """The engine's audio file (WAV, 22.05 kHz for espeak) for `text`, each attempt from a fresh child."""
+        for _ in range(ATTEMPTS):
+            data = _in_child(lambda: self.speak_here(text) or b"")
+            if data:
+                return data
+            RETRIES.append(text)
         raise BuildError(f"the speech engine wrote no audio for: {text!r}")
+
+    def speak_here(self, text: str) -> bytes | None:
+        """`text` spoken in this process, which must be fresh for espeak (a forked child that never spoke);
+        None if the utterance was cancelled or came out empty."""
+        if fresh_process_per_clip():
+            return speak_here(text, self.voice_id, self.rate)
+        return _speak_in_run_loop(text, self.voice_id, self.rate)
