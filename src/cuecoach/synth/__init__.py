@@ -6,8 +6,8 @@ the tolerance is made again by a fresh engine, and never cached), and levelled f
 (loudness.prepare_speech). A cached clip is final: no later step changes its level.
 
 An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
-children, many at once (`make_in_children`): each child speaks one clip and finishes it, and this
-process checks what came back, asks again where needed, and writes the cache.
+children, many at once (`make_in_children`): each child speaks, decodes, trims and checks one clip, and
+this process asks again where needed, levels each clip and writes the cache.
 """
 
 from __future__ import annotations
