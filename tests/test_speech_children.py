@@ -79,3 +79,21 @@ def test_a_line_whose_child_always_dies_fails_its_day_in_one_line(project: Path,
     assert "the speech engine's process died" in result.message and "5 times" in result.message
     assert result.message.split(":")[0].endswith(".yaml")  # it names the line in the YAML
     assert not (project / "output" / "short.mp3").exists()
+
+
+def test_a_helper_that_dies_fails_the_lines_it_had_not_sent(tmp_path: Path, monkeypatch) -> None:
+    real = synth._speak_all
+
+    def dies_after_one(texts, settings, at_once, send):  # sends the first clip, then is killed
+        def send_once(kind: bytes, number: int, payload: bytes) -> None:
+            send(kind, number, payload)
+            if kind == b"T":
+                os.kill(os.getpid(), signal.SIGKILL)
+
+        real(texts, settings, 1, send_once)
+
+    monkeypatch.setattr(synth, "_speak_all", dies_after_one)
+    made: dict[str, bytes] = {}
+    failed = make_in_children(LINES[:3], SETTINGS, SpeechCache(tmp_path), made.__setitem__)
+    assert len(made) == 1 and set(made) | set(failed) == set(LINES[:3])
+    assert all(message == f"the speech process ended before speaking {text!r}" for text, message in failed.items())

@@ -28,6 +28,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, NoReturn, Sequence
 from .errors import BuildError, CueError
 
 PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
+FRAME_HEADER = 9  # a streamed message: its kind (1 byte), a number (4) and its payload's length (4)
 
 
 @contextmanager
@@ -286,3 +287,55 @@ def _kill(child: _Child) -> None:
         pass
     os.waitpid(child.pid, 0)
     os.close(child.fd)
+
+
+@contextmanager
+def child_stream(function: Callable[[Callable[[bytes, int, bytes], None]], None]
+                 ) -> Iterator[Iterator[tuple[bytes, int, bytes]]]:
+    """Run `function` in a forked child, where it sends messages (a kind, a number, a payload) with the
+    callable it is given; yield an iterator over the messages as they come. On leaving, the child is
+    ended (SIGTERM: it ends its own children first) if it is still running, and reaped."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read_end)
+        _stream_child(function, write_end)
+    os.close(write_end)
+    reader = os.fdopen(read_end, "rb")
+    try:
+        yield _frames(reader)
+    finally:
+        reader.close()
+        os.kill(pid, signal.SIGTERM)  # no error if it has ended: it waits for us to reap it
+        os.waitpid(pid, 0)
+
+
+def _frames(reader: IO[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
+    while len(header := reader.read(FRAME_HEADER)) == FRAME_HEADER:
+        size = int.from_bytes(header[5:], "little")
+        payload = reader.read(size)
+        if len(payload) < size:
+            return
+        yield header[:1], int.from_bytes(header[1:5], "little"), payload
+
+
+def _stream_child(function: Callable[[Callable[[bytes, int, bytes], None]], None], out: int) -> NoReturn:
+    def send(kind: bytes, number: int, payload: bytes) -> None:
+        view = memoryview(kind + number.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload)
+        while view:
+            view = view[os.write(out, view):]
+
+    code = 0
+    try:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, _exit_on_signal)  # unwinds, so that the child's own children are ended
+        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+        function(send)
+    except BaseException:  # noqa: BLE001 - a child never returns into its parent's code
+        code = 1
+    finally:
+        os._exit(code)
+
+
+def _exit_on_signal(number: int, frame: Any) -> None:
+    raise SystemExit(1)

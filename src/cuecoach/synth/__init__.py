@@ -6,8 +6,9 @@ the tolerance is made again by a fresh engine, and never cached), and levelled f
 (loudness.prepare_speech). A cached clip is final: no later step changes its level.
 
 An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
-children, many at once (`make_in_children`): each child speaks, decodes, trims and checks one clip, and
-this process asks again where needed, levels each clip and writes the cache.
+children, many at once (`make_in_children`): a helper child forks a child for each attempt, which
+speaks, decodes, trims and checks one clip, and asks again where needed; this process levels each clip
+that comes back and writes the cache.
 """
 
 from __future__ import annotations
@@ -164,44 +165,63 @@ def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
 
 
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
-                     on_made: Callable[[str, bytes], None], at_once: int | None = None,
-                     stop_on_failure: bool = False) -> dict[str, str]:
-    """Make and cache the clips of `texts`, each spoken, decoded, trimmed and checked in a fresh forked
-    child, `at_once` children at a time (IN_FLIGHT_PER_CPU per CPU), and levelled here, in a process
-    whose memory and caches are warm (a fresh child took three times as long). Calls `on_made` with each
-    clip made; returns text -> error for the texts that failed (with `stop_on_failure`, the first; the
-    children still running are ended)."""
+                     on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
+    """Make and cache the clips of `texts`. A helper child forks a fresh child for each attempt at a clip,
+    `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks, decodes, trims and checks it; this
+    process levels and caches what comes back. It forks nothing meanwhile, so its memory stays its own
+    and warm (levelling in a process that forks, or in a fresh one, took two to three times as long).
+    Calls `on_made` with each clip made; returns text -> error for the texts that failed."""
     try:
         open_engine(settings)  # here: finding the voice asks a child of its own, once
     except BuildError as exc:  # no engine, no such voice: every line fails alike
-        return dict.fromkeys(texts[:1] if stop_on_failure else texts, str(exc))
+        return dict.fromkeys(texts, str(exc))
     pyttsx3_engine.preload()
+    failed: dict[str, str] = {}
+    done: set[str] = set()
+    speak = functools.partial(_speak_all, texts, settings, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1))
+    with system.child_stream(speak) as messages:
+        for kind, number, payload in messages:
+            text = texts[number]
+            if kind == b"R":
+                pyttsx3_engine.RETRIES.append(text)
+                continue
+            done.add(text)
+            if kind == b"T":
+                pcm = loudness.prepare_speech(payload, settings.loudness)
+                cache.put(settings.key(text), pcm)
+                on_made(text, pcm)
+            else:
+                failed[text] = payload.decode("utf-8", "replace")
+    for text in texts:
+        if text not in done:
+            failed[text] = f"the speech process ended before speaking {text!r}"
+    return failed
+
+
+def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
+               send: Callable[[bytes, int, bytes], None]) -> None:
+    """In the helper child: every text's checked clip (b"T"), or why it failed (b"F"), sent as it comes;
+    b"R" for each fresh child asked to speak a line again after a cancel or a lost child."""
+    number = {text: i for i, text in enumerate(texts)}
     tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
     tries = {text: {b"L": 0, b"": 0} for text in texts}  # clips of the wrong length; no audio, lost children
     most = {b"L": ATTEMPTS, b"": pyttsx3_engine.ATTEMPTS}
-    failed: dict[str, str] = {}
-    children = system.in_children(tasks, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1),
-                                  pyttsx3_engine.CHILD_TIMEOUT_S)
+    children = system.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
     with contextlib.closing(children):
         for text, outcome in children:
             answer = outcome.data or b""
-            if answer[:1] == b"T":
-                pcm = loudness.prepare_speech(answer[1:], settings.loudness)
-                cache.put(settings.key(text), pcm)
-                on_made(text, pcm)
-                continue
             kind = answer[:1]
+            if kind == b"T":
+                send(b"T", number[text], answer[1:])
+                continue
             if kind == b"L" or outcome.lost or not outcome.error:  # worth another fresh child
                 tries[text][kind] += 1
                 if kind == b"":
-                    pyttsx3_engine.RETRIES.append(text)
+                    send(b"R", number[text], b"")
                 if tries[text][kind] < most[kind]:
                     tasks.append((text, functools.partial(_speak_in_child, text, settings)))
                     continue
-            failed[text] = _failure(text, answer, outcome, settings)
-            if stop_on_failure:
-                break
-    return failed
+            send(b"F", number[text], _failure(text, answer, outcome, settings).encode())
 
 
 def _failure(text: str, answer: bytes, outcome: system.ChildOutcome, settings: VoiceSettings) -> str:
@@ -230,10 +250,11 @@ def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
             if on_synth:
                 on_synth(text)
 
-        for text, message in make_in_children(missing, settings, cache, made, stop_on_failure=True).items():
+        failed = make_in_children(missing, settings, cache, made)
+        for text in (text for text in missing if text in failed):
             if on_synth:
-                on_synth(text)
-            raise BuildError(message)
+                on_synth(text)  # the line that failed is the last one named
+            raise BuildError(failed[text])
     else:
         for text in missing:
             if on_synth:

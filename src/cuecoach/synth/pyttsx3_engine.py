@@ -18,10 +18,11 @@ Two faults of pyttsx3 2.99's espeak driver decide this design (both measured):
 
 So each clip is spoken by a new engine in a forked child process, which makes every clip the first
 utterance of its process: the same bytes whatever the build order, and however many clips are made at
-once. The parent imports pyttsx3 and its driver (so children need not) but never starts espeak. A child
-mostly waits (for espeak's thread, for the driver's 10 ms loop), so many run at once
-(`synth.make_in_children`, `system.in_children`); each child also decodes, trims and checks its clip,
-and the parent levels and caches it (measured: levelling in a fresh process took three times as long).
+once. The build imports pyttsx3 and its driver (so children need not) but never starts espeak. A child
+mostly waits (for espeak's thread, for the driver's 10 ms loop), so many run at once: a helper child
+forks them (`synth.make_in_children`, `system.in_children`), each also decodes, trims and checks its
+clip, and the build's own process, which forks nothing meanwhile, levels and caches it (measured:
+levelling in a fresh process, or in one that keeps forking, took two to three times as long).
 
 The child lets the driver cancel nothing: it queues voice, rate and file, then runs the driver's own
 loop (`startLoop()`), where espeak takes the rate before it speaks (its commands run in order) and
