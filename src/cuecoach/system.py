@@ -4,7 +4,8 @@ Writes are atomic (a temp file beside the target, then ``os.replace``), so an in
 build leaves the previous file or none, never half of one. Tests patch ``run`` to fake a
 failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk. Python functions that
 need a process of their own (a speech engine that must start fresh) run in forked children
-(``in_children``), many at once, each answering through a pipe.
+(``in_children``), many at once, each answering through a pipe; a forked helper can stream its
+results back as they come (``child_stream``).
 """
 
 from __future__ import annotations

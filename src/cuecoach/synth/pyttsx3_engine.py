@@ -100,7 +100,10 @@ def preload() -> None:
 
 def voices() -> list[tuple[str, str, str]]:
     """(id, name, languages) of every voice; asked in a child, so this process keeps no engine."""
-    return [tuple(voice) for voice in json.loads(_in_child(_voices_here))]
+    listed = _in_child(_voices_here)
+    if listed is None:
+        raise BuildError("the speech engine's process ended while listing its voices; run the command again")
+    return [tuple(voice) for voice in json.loads(listed)]
 
 
 def _voices_here() -> bytes:
