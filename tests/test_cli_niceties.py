@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import pty
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import CUECOACH, run_cli
+from conftest import CUECOACH, copy_project, run_cli
 
 
 def test_shell_completion_is_offered(tmp_path: Path) -> None:
@@ -48,3 +49,29 @@ def test_a_week_names_its_days(built_series: Path) -> None:
     assert [line.split()[1] for line in done.stderr.splitlines()[:-1]] == ["week1-day1", "week1-day2"]
     missing = run_cli("build", "week9", cwd=built_series, check=False)
     assert missing.returncode == 2 and "no routine 'week9'" in missing.stderr
+
+
+def test_a_build_in_a_terminal_counts_the_new_lines_as_they_are_spoken(tmp_path: Path) -> None:
+    """In a terminal the progress bar names the lines spoken so far, one by one as they come (the bar
+    redraws on each event, with no thread of its own: a thread would keep the build from forking its
+    speech engines)."""
+    project = copy_project("series", tmp_path / "project")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([*CUECOACH, "build", "--all", "--jobs", "2"], cwd=project, stdin=follower,
+                               stdout=follower, stderr=follower, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the build ended and closed its side
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    assert process.wait(timeout=60) == 0, seen.decode(errors="replace")
+    text = seen.decode(errors="replace")
+    counts = [int(n) for n in re.findall(r"speaking new lines: (\d+)", text)]
+    made = sum(int(n) for n in re.findall(r"(\d+) lines synthesized", text))
+    assert made > 10 and counts == sorted(counts) and counts[0] == 1 and counts[-1] == made, (counts, made)

@@ -31,13 +31,19 @@ from .synth import IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 
 
-def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None
-           ) -> tuple[list[str], dict[str, str]]:
-    """Synthesize and cache `texts`; returns those made and, for each that failed, why."""
+def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None,
+           on_line: Callable[[str], None] | None = None) -> tuple[list[str], dict[str, str]]:
+    """Synthesize and cache `texts`; returns those made and, for each that failed, why. `on_line` hears of
+    each line as it is made, when this process makes them in children (a worker cannot call it)."""
     made: list[str] = []
     cache = SpeechCache(cache_root)
     if made_in_children(settings) and system.can_fork():
-        failed = make_in_children(texts, settings, cache, lambda text, _: made.append(text), at_once)
+        def note(text: str, _: bytes) -> None:
+            made.append(text)
+            if on_line:
+                on_line(text)
+
+        failed = make_in_children(texts, settings, cache, note, at_once)
         return made, failed
     failed = {}
     for text in texts:
@@ -82,7 +88,14 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
                                   ) if elsewhere else contextlib.nullcontext()
     with workers as pool:
         futures = [pool.submit(_speak, *work) for work in elsewhere] if elsewhere else []
-        results = [_speak(split[0], settings, root, IN_FLIGHT_PER_CPU * jobs)
+        heard: list[str] = []  # lines the progress display has heard of as they were made
+
+        def note(text: str) -> None:
+            heard.append(text)
+            if on_synth:
+                on_synth(text)
+
+        results = [_speak(split[0], settings, root, IN_FLIGHT_PER_CPU * jobs, note)
                    for (settings, root), split in shares.items() if split[0]]
         results += [future.result() for future in futures]
     made: list[str] = []
@@ -90,9 +103,10 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
     for done, bad in results:
         made += done
         failed.update(bad)
-        for text in done:
-            if on_synth:
-                on_synth(text)
+    told = set(heard)
+    for text in made:
+        if on_synth and text not in told:  # made in a worker, or one at a time here: heard of now
+            on_synth(text)
     first_use = {text: routine for (text, _, _), routine in missing.items()}
     return {text: first_use[text] for text in made}, failed
 

@@ -103,23 +103,31 @@ def build(
     _check_engine(engine)
     project = _project(routines, sounds, output, cache)
     refs = _chosen(project, routines_, all_, "build")
+    # no auto-refresh: its thread would keep the build from forking its speech engines (a worker would)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, disable=len(refs) == 1 or not err.is_terminal)
+                        console=err, transient=True, auto_refresh=False,
+                        disable=len(refs) == 1 or not err.is_terminal)
     in_work: list[str] = []
+    spoken: list[str] = []
     warned: set[str] = set()  # a library line left out on many days is reported once
     with progress:
         task = progress.add_task("building", total=len(refs))
 
+        def on_synth(text: str) -> None:
+            spoken.append(text)
+            progress.update(task, description=f"speaking new lines: {len(spoken)}", refresh=True)
+
         def on_start(routine: str) -> None:
             in_work.append(routine)
-            progress.update(task, description=f"building {', '.join(in_work)}")
+            progress.update(task, description=f"building {', '.join(in_work)}", refresh=True)
             if len(refs) == 1 or not err.is_terminal:
                 err.print(f"{routine}: building…")
 
         def on_done(result) -> None:  # type: ignore[no-untyped-def]
             if result.routine in in_work:
                 in_work.remove(result.routine)
-            progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done")
+            progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done",
+                            refresh=True)
             for line in result.warnings if result.status != "skipped" else ():  # check lists them all
                 if line not in warned:
                     warned.add(line)
@@ -135,7 +143,7 @@ def build(
 
         try:
             summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
-                                 engine=engine, encode=encode.value)
+                                 on_synth=on_synth, engine=engine, encode=encode.value)
         except CueError as exc:
             if _debug:
                 raise
