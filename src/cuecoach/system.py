@@ -11,6 +11,7 @@ results back as they come (``child_stream``).
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import selectors
 import shutil
@@ -236,13 +237,19 @@ def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, tim
         selector.close()
 
 
-def _fork(tag: Any, function: Callable[[], bytes], timeout_s: float) -> _Child:
+def _fork_piped(body: Callable[[int], NoReturn]) -> tuple[int, int]:
+    """Fork a child that runs `body` on the write end of a new pipe (and never returns): its pid, the read end."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(read_end)
-        _child(function, write_end)
+        body(write_end)
     os.close(write_end)
+    return pid, read_end
+
+
+def _fork(tag: Any, function: Callable[[], bytes], timeout_s: float) -> _Child:
+    pid, read_end = _fork_piped(functools.partial(_child, function))
     return _Child(tag, pid, read_end, time.monotonic() + timeout_s)
 
 
@@ -296,12 +303,7 @@ def child_stream(function: Callable[[Callable[[bytes, int, bytes], None]], None]
     """Run `function` in a forked child, where it sends messages (a kind, a number, a payload) with the
     callable it is given; yield an iterator over the messages as they come. On leaving, the child is
     ended (SIGTERM: it ends its own children first) if it is still running, and reaped."""
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(read_end)
-        _stream_child(function, write_end)
-    os.close(write_end)
+    pid, read_end = _fork_piped(functools.partial(_stream_child, function))
     reader = os.fdopen(read_end, "rb")
     try:
         yield _frames(reader)
