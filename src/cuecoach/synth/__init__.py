@@ -7,8 +7,8 @@ the tolerance is made again by a fresh engine, and never cached), and levelled f
 
 An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
 children, many at once (`make_in_children`): a helper child forks a child for each attempt, which
-speaks, decodes, trims and checks one clip, and asks again where needed; this process levels each clip
-that comes back and writes the cache.
+speaks one clip; the helper decodes, trims and checks it, and asks again where needed; this process
+levels each clip that comes back and writes the cache.
 """
 
 from __future__ import annotations
@@ -174,8 +174,8 @@ def _checked(answer: bytes, text: str, settings: VoiceSettings) -> bytes:
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                      on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
     """Make and cache the clips of `texts`. A helper child forks a fresh child for each attempt at a clip,
-    `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks, decodes, trims and checks it; this
-    process levels and caches what comes back. It forks nothing meanwhile, so its memory stays its own
+    `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks it; the helper decodes, trims and checks
+    it (`_checked`); this process levels and caches what comes back. It forks nothing meanwhile, so its memory stays its own
     and warm (levelling in a process that forks, or in a fresh one, took two to three times as long).
     Calls `on_made` with each clip made; returns text -> error for the texts that failed."""
     try:
