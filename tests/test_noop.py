@@ -164,3 +164,15 @@ def test_a_cover_outside_the_routines_folders_top_level_is_part_of_the_source(pr
     Image.new("RGB", (1400, 1400), (200, 20, 30)).save(art / "cover.png")
     assert "1 built, 0 skipped" in run_cli("build", "short", cwd=project).stderr
     assert "0 built, 1 skipped" in run_cli("build", "short", cwd=project).stderr
+
+
+def test_a_moved_project_is_current_even_when_its_days_are_compiled_again(series: Path) -> None:
+    """`series` is a copy of a built project in another folder, without its cache. A comment added to the
+    program makes the build compile every day (its files changed) and compare build keys: where the
+    project or its cover image lies is not part of a track, so nothing is rebuilt."""
+    before = {day: (series / "output" / f"{day}.mp3").read_bytes() for day in DAYS}
+    program = series / "routines" / "program.yaml"
+    program.write_text(program.read_text() + "\n# moved to another folder\n")
+    done = run_cli("build", "--all", cwd=series)
+    assert done.stderr.strip().endswith(f"0 built, {len(DAYS)} skipped (current), 0 failed; output in output"), done.stderr
+    assert {day: (series / "output" / f"{day}.mp3").read_bytes() for day in DAYS} == before

@@ -108,7 +108,7 @@ def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags,
         "clips": [settings.key(text) for text in script.speech()],
         "sounds": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(sounds.items())},
         "bitrate": bitrate,
-        "tags": asdict(tags),
+        "tags": {**asdict(tags), "cover": None},  # the image by its bytes (in `sounds`), not by where it is
     }, sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
