@@ -47,7 +47,6 @@ CACHE_FORMAT = b"CCF3"  # part of every key: a new format never meets entries of
 HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
 FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 CALIBRATION_SECONDS = 3
-SILENCE = b"\0\0"
 
 
 @dataclass(frozen=True)
@@ -185,12 +184,10 @@ class Stock:
     info_template: bytes
     bytes_per_frame: float
 
-    @property
+    @functools.cached_property
     def silent_crcs(self) -> tuple[int, int]:
         return tuple(mp3.frame_crcs(list(self.silent)))  # type: ignore[return-value]
 
-    def silence(self, padded: bool) -> bytes:
-        return self.silent[padded]
 
 
 def stock(cache_root: Path, bitrate: str, what: str = "encoding silence") -> Stock:
@@ -261,7 +258,7 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], t
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
     for cluster, start, burst in zip(batch, starts, bursts):
-        sounds = [(burst, lambda: _reset_burst())]
+        sounds = [(burst, _reset_burst)]
         sounds += [(start + offset, functools.partial(pcm_of, piece)) for offset, piece, _ in cluster.parts]
         for begin, fetch in sounds:
             pcm = fetch()
@@ -336,16 +333,6 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
     with ThreadPoolExecutor(max_workers=len(runs)) as pool:
         list(pool.map(encode_run, runs))
     return found
-
-
-def frames_of(key: str, cluster: Cluster, cache: FrameCache, bitrate: str, pcm_of: Callable[[str], bytes],
-              what: str) -> Encoded:
-    """A cluster's frames from the cache; encoded again on its own if its entry was found damaged."""
-    encoded = cache.get(key)
-    if encoded is None:
-        (encoded,) = encode_batch([cluster], bitrate, what, pcm_of)
-        cache.put(key, encoded)
-    return encoded
 
 
 # -- joining -----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import assemble, audio, system
-from .build import DayResult, Job, finish_day, tones, warning_lines
+from .build import DayResult, Job, finish_day, speech_error, tones, warning_lines
 from .errors import BuildError, CueError
 from .export import id3_tag
 from .render import overrun_error, overruns_by_length, start_of
@@ -124,8 +124,8 @@ class _Pieces:
         self.on_synth = on_synth
         self.sound_ids = {name: f"sound:{hashlib.blake2b(pcm, digest_size=12).hexdigest()}"
                           for name, pcm in sounds.items()}
-        for name, pcm in sounds.items():
-            self.lengths[self.sound_ids[name]] = len(pcm) // 2
+        self.sound_pcm = {self.sound_ids[name]: pcm for name, pcm in sounds.items()}  # id -> PCM
+        self.lengths.update((piece, len(pcm) // 2) for piece, pcm in self.sound_pcm.items())
         self.lock = threading.Lock()
 
     def for_job(self, job: Job) -> dict[str, str]:
@@ -153,8 +153,8 @@ class _Pieces:
     @functools.lru_cache(maxsize=32)  # noqa: B019 - one instance per build
     def pcm(self, piece: str) -> bytes:
         """The sound's PCM at its level in every track (called from the encoding threads)."""
-        if piece.startswith("sound:"):
-            return next(pcm for name, pcm in self.sounds.items() if self.sound_ids[name] == piece)
+        if piece in self.sound_pcm:
+            return self.sound_pcm[piece]
         text, job = self.speech[piece]
         with self.lock:
             clip = self._clip(text, job, SpeechCache(job.cache))
@@ -175,22 +175,22 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     sounds_by_id = _Pieces(sounds, on_synth)
     days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}  # by bit rate
+    sound_sizes = {name: len(pcm) for name, pcm in sounds.items()}
+    encoders = {bitrate: assemble.encoder_id(bitrate) for bitrate in {job.bitrate for job in todo}}
     for job in todo:
         try:
             bad = next((text for text in job.script.speech() if text in failed_lines), None)
             if bad is not None:
-                where = next((str(e.where) for e in job.script.events if e.text == bad and e.where), "")
-                raise BuildError(f"{where + ': ' if where else ''}{failed_lines[bad]}")
+                raise speech_error(job.script, bad, failed_lines[bad])
             ids = sounds_by_id.for_job(job)
             found = overruns_by_length({t: 2 * sounds_by_id.lengths[i] for t, i in ids.items()},
-                                       {n: len(pcm) for n, pcm in sounds.items()}, job.script)
+                                       sound_sizes, job.script)
             if found:
                 raise overrun_error(job.script, found)
             placed = [(start_of(e), ids[e.text] if e.kind == "speech" else sounds_by_id.sound_ids[e.text])
                       for e in job.script.events]
             day = assemble.clusters([(at, piece, sounds_by_id.lengths[piece]) for at, piece in placed])
-            encoder = assemble.encoder_id(job.bitrate)
-            keys = [cluster.key(encoder) for cluster in day]
+            keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
             wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
             days.append((job, day, keys))
         except CueError as exc:
@@ -215,10 +215,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         try:
             n_samples = audio.frames(job.script.duration_ms)
             stock = stocks[job.bitrate]
-            cache = assemble.FrameCache(job.cache)
-            what = f"encoding {job.script.routine}.mp3"
-            placed = [(c, encoded.get(k) or assemble.frames_of(k, c, cache, job.bitrate, sounds_by_id.pcm, what))
-                      for c, k in zip(day, keys)]
+            placed = [(c, encoded[k]) for c, k in zip(day, keys)]  # encode_missing gave every cluster's frames
             frames, crcs = assemble.join(placed, n_samples, stock)
             assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
             finish_day(job)

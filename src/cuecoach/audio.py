@@ -43,7 +43,7 @@ def resample(pcm: bytes, rate: int) -> bytes:
     import soxr
 
     x = np.frombuffer(pcm, dtype="<i2")
-    return soxr.resample(x, rate, FRAME_RATE, quality="HQ").astype("<i2").tobytes()
+    return soxr.resample(x, rate, FRAME_RATE, quality="HQ").tobytes()  # int16 in, int16 out
 
 
 def decode(data: bytes, what: str) -> AudioSegment:

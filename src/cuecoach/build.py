@@ -217,10 +217,14 @@ def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> di
     try:
         clips = ensure_clips(job.script.speech(), job.settings, SpeechCache(job.cache), note)
     except BuildError as exc:  # name the routine and the line whose speech failed
-        text = synthesized[-1] if synthesized else ""
-        where = next((str(e.where) for e in job.script.events if e.text == text and e.where), "")
-        raise BuildError(f"{where + ': ' if where else ''}{exc}") from None
+        raise speech_error(job.script, synthesized[-1] if synthesized else "", str(exc)) from None
     return clips  # every piece's level was fixed when it was made: no gain per track
+
+
+def speech_error(script: Script, text: str, message: str) -> BuildError:
+    """A line's speech failed: the message, after where the line was written (file:line:col)."""
+    where = next((str(e.where) for e in script.events if e.text == text and e.where), "")
+    return BuildError(f"{where + ': ' if where else ''}{message}")
 
 
 def finish_day(job: Job) -> None:

@@ -264,7 +264,7 @@ def say(
 
 
 def _check_engine(engine: str | None) -> None:
-    from .synth import ENGINES
+    from .schema import ENGINES  # the names alone: the speech engines (and numpy) load only when speaking
 
     if engine is not None and engine not in ENGINES:
         err.print(f"error: --engine {engine}: use one of: {', '.join(ENGINES)}", markup=False)

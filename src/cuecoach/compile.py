@@ -44,7 +44,7 @@ COUNT_STEP_MS = 1000  # countdown and lead-in: one word (or pip) a second
 COUNT_SLOT_MS = 900  # a count word's slot: one short word; the build checks the real clip against it
 COUNT_WORD_MAX_MS = 1000  # a count word longer than this at 160 words a minute is not one short word
 CALLS_MIN_S = 40  # blocks this long or longer hear "halfway" and "ten seconds left"
-SLOWEST_RATE, FASTEST_RATE = 80, 400  # the rates program.yaml accepts
+FASTEST_RATE = 400  # the fastest rate program.yaml accepts
 REFERENCE_RATE = 160
 
 
@@ -135,7 +135,6 @@ class _Compiler:
         self.events: list[Event] = []
         self.blocks: list[Block] = []
         self.chapters: list[tuple[str, int]] = []
-        self.problems: Problems = []
         self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
         self.warnings: Problems = []
 
@@ -340,7 +339,7 @@ def _compile(routine: Routine, program: Program, known: frozenset[str]) -> _Comp
         compiler = _Compiler(routine, program, minutes, known)
         compiler.run()
         settled = max(1, round(compiler.duration / 60_000))
-        if settled == minutes or compiler.problems or compiler.rate_problems:
+        if settled == minutes or compiler.rate_problems:
             break
         minutes = settled
     return compiler
@@ -372,7 +371,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     Raises InputError when something cannot be laid out.
     """
     compiler = _compile(routine, program, known)
-    problems = compiler.problems + _count_word_problems(program)
+    problems = _count_word_problems(program)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where)
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"

@@ -37,7 +37,6 @@ def _biquad_response(b: tuple[float, float, float], a: tuple[float, float, float
     return (b[0] + b[1] * z1 + b[2] * z2) / (a[0] + a[1] * z1 + a[2] * z2)
 
 
-@lru_cache(maxsize=16)
 def _k_weighting(size: int) -> np.ndarray:
     """Frequency response of the K-weighting pre-filter (high shelf, then high pass) at rfft bins, in double."""
     z1 = np.exp(-2j * np.pi * np.arange(size // 2 + 1) / size)  # z^-1 on the unit circle

@@ -86,7 +86,7 @@ _SENTENCE_BREAK = re.compile(r"[.!?:;](?=\s)")
 
 
 # A clip shorter than this share of its estimate is cut or sped up: over the program's 677 lines the
-# shortest came to 0.43 of the estimate (pyttsx3 at 128 to 200 words a minute) and 0.xx (Piper).
+# shortest came to 0.43 of the estimate (pyttsx3 at 128 to 200 words a minute); Piper is held to the same.
 LENGTH_LOW = {"pyttsx3": 0.38, "piper": 0.38}
 # Piper (joe, its length scale set from the rate) spends its time differently from espeak (longer
 # between sentences, shorter on short words): over the program's 677 lines at 160 words a minute its
@@ -97,10 +97,9 @@ ENGINE_FACTOR = {"pyttsx3": 1.0, "piper": 1.08}  # on all but the fixed 400 ms
 
 def estimate_ms(text: str, rate: int, engine: str = "pyttsx3") -> int:
     """A generous estimate of how long `text` takes to say at `rate` words a minute, in ms."""
-    letters = sum(1 for ch in text if ch.isalnum())
-    ms = 400 + ENGINE_FACTOR.get(engine, 1.0) * (62 * letters + 28 * len(text.split())
-                                                 + 560 * len(_SENTENCE_BREAK.findall(text)) + 330 * text.count(","))
-    ms *= 1.1 * (160 / rate) ** (1.05 if rate < 160 else 0.85)  # measured: speech slows less than the rate
+    _, letters, words, breaks, commas = length_features(text)
+    ms = 400 + ENGINE_FACTOR.get(engine, 1.0) * (62 * letters + 28 * words + 560 * breaks + 330 * commas)
+    ms *= 1.1 * rate_scale(rate)
     return int(-(-ms // 10) * 10)  # round up to 10 ms
 
 
@@ -126,8 +125,6 @@ LENGTH_TOLERANCE = {"pyttsx3": (0.7, 10.0), "piper": (0.7, 10.0)}
 def expected_ms(text: str, rate: int, engine: str = "pyttsx3") -> float:
     """The central estimate of how long `text` takes at `rate` with `engine`, in ms."""
     fit = EXPECTED_FIT[engine]
-    if not any(fit):
-        return float(estimate_ms(text, rate, engine))
     return sum(c * f for c, f in zip(fit, length_features(text))) * rate_scale(rate)
 
 

@@ -20,6 +20,7 @@ import json
 import os
 from collections import deque
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Protocol
 
 from .. import audio, loudness, spoken, system
@@ -65,12 +66,10 @@ class VoiceSettings:
 class SpeechCache:
     """Finished clips on disk, named by their key: ``<dir>/speech/ab/abcdef….wav``."""
 
-    def __init__(self, root):
-        from pathlib import Path
-
+    def __init__(self, root: Path | str):
         self.root = Path(root) / "speech"
 
-    def path(self, key: str):
+    def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.wav"
 
     def get(self, key: str) -> bytes | None:
@@ -155,28 +154,16 @@ def made_in_children(settings: VoiceSettings) -> bool:
 
 
 def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
-    """In a fresh child, one attempt: b"W" and the engine's audio file, or nothing if the engine gave no
-    audio (a cancel)."""
-    data = open_engine(settings).speak_here(text)
-    return b"W" + data if data else b""
-
-
-def _checked(answer: bytes, text: str, settings: VoiceSettings) -> bytes:
-    """In the helper: a child's audio (b"W") decoded, trimmed and checked: b"T" and the clip, or b"L" and
-    the length in ms of a clip of the wrong length. Done here, where memory is warm: in each fresh child
-    the same work took 7 ms of its 16 ms of CPU (measured), most of it the kernel's, faulting in pages."""
-    if answer[:1] != b"W":
-        return answer
-    pcm, clip_ms = checked_clip(answer[1:], text, settings)
-    return b"T" + pcm if pcm is not None else b"L" + repr(clip_ms).encode()
+    """In a fresh child, one attempt: the engine's audio file, or nothing if it gave none (a cancel)."""
+    return open_engine(settings).speak_here(text) or b""
 
 
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                      on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
     """Make and cache the clips of `texts`. A helper child forks a fresh child for each attempt at a clip,
     `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks it; the helper decodes, trims and checks
-    it (`_checked`); this process levels and caches what comes back. It forks nothing meanwhile, so its memory stays its own
-    and warm (levelling in a process that forks, or in a fresh one, took two to three times as long).
+    it; this process levels and caches what comes back. It forks nothing meanwhile, so its memory stays
+    its own and warm (levelling in a process that forks, or in a fresh one, took two to three times as long).
     Calls `on_made` with each clip made; returns text -> error for the texts that failed."""
     try:
         open_engine(settings)  # here: finding the voice asks a child of its own, once
@@ -208,36 +195,40 @@ def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCac
 def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
                send: Callable[[bytes, int, bytes], None]) -> None:
     """In the helper child: every text's checked clip (b"T"), or why it failed (b"F"), sent as it comes;
-    b"R" for each fresh child asked to speak a line again after a cancel or a lost child."""
+    b"R" for each fresh child asked to speak a line again after a cancel or a lost child. A child's audio
+    is decoded, trimmed and checked here, where memory is warm: in each fresh child the same work took
+    7 ms of its 16 ms of CPU (measured), most of it the kernel's, faulting in pages."""
     number = {text: i for i, text in enumerate(texts)}
     tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
-    tries = {text: {b"L": 0, b"": 0} for text in texts}  # clips of the wrong length; no audio, lost children
-    most = {b"L": ATTEMPTS, b"": pyttsx3_engine.ATTEMPTS}
+    tries = {text: {"length": 0, "empty": 0} for text in texts}  # clips of the wrong length; none, or lost children
+    most = {"length": ATTEMPTS, "empty": pyttsx3_engine.ATTEMPTS}
     children = system.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
     with contextlib.closing(children):
         for text, outcome in children:
-            try:
-                answer = _checked(outcome.data or b"", text, settings)
-            except CueError as exc:  # audio that does not decode
-                send(b"F", number[text], str(exc).encode())
-                continue
-            kind = answer[:1]
-            if kind == b"T":
-                send(b"T", number[text], answer[1:])
-                continue
-            if kind == b"L" or outcome.lost or not outcome.error:  # worth another fresh child
-                tries[text][kind] += 1
-                if kind == b"":
+            clip_ms = None
+            if outcome.data:
+                try:
+                    pcm, clip_ms = checked_clip(outcome.data, text, settings)
+                except CueError as exc:  # audio that does not decode
+                    send(b"F", number[text], str(exc).encode())
+                    continue
+                if pcm is not None:
+                    send(b"T", number[text], pcm)
+                    continue
+            if clip_ms is not None or outcome.lost or not outcome.error:  # worth another fresh child
+                why = "length" if clip_ms is not None else "empty"
+                tries[text][why] += 1
+                if why == "empty":
                     send(b"R", number[text], b"")
-                if tries[text][kind] < most[kind]:
+                if tries[text][why] < most[why]:
                     tasks.append((text, functools.partial(_speak_in_child, text, settings)))
                     continue
-            send(b"F", number[text], _failure(text, answer, outcome, settings).encode())
+            send(b"F", number[text], _failure(text, clip_ms, outcome, settings).encode())
 
 
-def _failure(text: str, answer: bytes, outcome: system.ChildOutcome, settings: VoiceSettings) -> str:
-    if answer[:1] == b"L":
-        return str(_length_error(text, float(answer[1:]), settings))
+def _failure(text: str, clip_ms: float | None, outcome: system.ChildOutcome, settings: VoiceSettings) -> str:
+    if clip_ms is not None:
+        return str(_length_error(text, clip_ms, settings))
     if outcome.lost:
         return f"the speech engine's process {outcome.error} while speaking {text!r}, {pyttsx3_engine.ATTEMPTS} times"
     return outcome.error or f"the speech engine wrote no audio for: {text!r}"

@@ -125,6 +125,11 @@ def pick_voice(found: list[tuple[str, str, str]], wanted: str) -> str | None:
     return None
 
 
+def _whole_wav(data: bytes) -> bool:
+    """Whether a WAV the driver wrote is all there: its RIFF size is the file's."""
+    return len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data)
+
+
 def speak_here(text: str, voice_id: str | None, rate: int) -> bytes | None:
     """In a fresh process (espeak): one engine, one utterance; the file's bytes, or None if the utterance
     was cancelled or no whole file came."""
@@ -144,7 +149,7 @@ def speak_here(text: str, voice_id: str | None, rate: int) -> bytes | None:
         Path(path).unlink(missing_ok=True)
     if ended != [True]:
         return None  # a cancel throws espeak's queued rate away: this clip may be at another rate
-    return data if len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data) else None
+    return data if _whole_wav(data) else None
 
 
 def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | None:
@@ -168,7 +173,7 @@ def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | No
         while time.monotonic() < deadline and not cancelled.is_set():
             if finished.is_set() and os.path.exists(path):
                 data = Path(path).read_bytes()
-                if len(data) > 44 and int.from_bytes(data[4:8], "little") + 8 == len(data):
+                if _whole_wav(data):
                     return data
             time.sleep(0.005)
     finally:
