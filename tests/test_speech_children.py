@@ -87,7 +87,7 @@ def test_a_helper_that_dies_fails_the_lines_it_had_not_sent(tmp_path: Path, monk
     def dies_after_one(texts, settings, at_once, send):  # sends the first clip, then is killed
         def send_once(kind: bytes, number: int, payload: bytes) -> None:
             send(kind, number, payload)
-            if kind == b"T":
+            if kind == b"W":
                 os.kill(os.getpid(), signal.SIGKILL)
 
         real(texts, settings, 1, send_once)

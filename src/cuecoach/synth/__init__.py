@@ -7,8 +7,8 @@ the tolerance is made again by a fresh engine, and never cached), and levelled f
 
 An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
 children, many at once (`make_in_children`): a helper child forks a child for each attempt, which
-speaks one clip; the helper decodes, trims and checks it, and asks again where needed; this process
-levels each clip that comes back and writes the cache.
+speaks one clip, and passes its file on; this process decodes, trims, checks and levels each clip as it
+comes, writes the cache, and asks again for the few whose length is off.
 """
 
 from __future__ import annotations
@@ -162,74 +162,82 @@ def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                      on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
     """Make and cache the clips of `texts`. A helper child forks a fresh child for each attempt at a clip,
-    `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks it; the helper decodes, trims and checks
-    it; this process levels and caches what comes back. It forks nothing meanwhile, so its memory stays
-    its own and warm (levelling in a process that forks, or in a fresh one, took two to three times as long).
-    Calls `on_made` with each clip made; returns text -> error for the texts that failed."""
+    `at_once` at a time (IN_FLIGHT_PER_CPU per CPU), which speaks it; the helper passes each file on as it
+    comes, and this process, which forks nothing meanwhile, decodes, trims, checks, levels and caches it.
+    The helper does nothing but fork and pass on: its own work would fault in pages its children share
+    (decoding there cost 3 ms a clip, most of it the kernel's, against 1 ms here, measured). A clip of the
+    wrong length is asked for again in another round, of fresh children. Calls `on_made` with each clip
+    made; returns text -> error for the texts that failed."""
     try:
         open_engine(settings)  # here: finding the voice asks a child of its own, once
     except BuildError as exc:  # no engine, no such voice: every line fails alike
         return dict.fromkeys(texts, str(exc))
     pyttsx3_engine.preload()
     failed: dict[str, str] = {}
-    done: set[str] = set()
-    speak = functools.partial(_speak_all, texts, settings, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1))
-    with system.child_stream(speak) as messages:
-        for kind, number, payload in messages:
-            text = texts[number]
-            if kind == b"R":
-                pyttsx3_engine.RETRIES.append(text)
-                continue
-            done.add(text)
-            if kind == b"T":
-                pcm = loudness.prepare_speech(payload, settings.loudness)
-                cache.put(settings.key(text), pcm)
-                on_made(text, pcm)
-            else:
-                failed[text] = payload.decode("utf-8", "replace")
-    for text in texts:
-        if text not in done:
-            failed[text] = f"the speech process ended before speaking {text!r}"
+    wrong: dict[str, float] = {}  # text -> the length of its last clip, for texts whose clips were off
+    todo = list(texts)
+    for _ in range(ATTEMPTS):
+        wrong, heard = {}, set()
+        speak = functools.partial(_speak_all, todo, settings, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1))
+        with system.child_stream(speak) as messages:
+            for kind, number, payload in messages:
+                if kind != b"R":
+                    heard.add(todo[number])
+                _take(kind, todo[number], payload, settings, cache, on_made, failed, wrong)
+        failed.update((text, f"the speech process ended before speaking {text!r}") for text in todo
+                      if text not in heard)
+        todo = list(wrong)
+        if not todo:
+            break
+    failed.update((text, str(_length_error(text, clip_ms, settings))) for text, clip_ms in wrong.items())
     return failed
+
+
+def _take(kind: bytes, text: str, payload: bytes, settings: VoiceSettings, cache: SpeechCache,
+          on_made: Callable[[str, bytes], None], failed: dict[str, str], wrong: dict[str, float]) -> None:
+    """One message from the helper: a file the engine wrote (b"W"), why a text failed (b"F"), or a retry (b"R")."""
+    if kind == b"R":
+        pyttsx3_engine.RETRIES.append(text)
+        return
+    if kind == b"F":
+        failed[text] = payload.decode("utf-8", "replace")
+        return
+    try:
+        pcm, clip_ms = checked_clip(payload, text, settings)
+    except CueError as exc:  # audio that does not decode
+        failed[text] = str(exc)
+        return
+    if pcm is None:
+        wrong[text] = clip_ms
+        return
+    pcm = loudness.prepare_speech(pcm, settings.loudness)
+    cache.put(settings.key(text), pcm)
+    on_made(text, pcm)
 
 
 def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
                send: Callable[[bytes, int, bytes], None]) -> None:
-    """In the helper child: every text's checked clip (b"T"), or why it failed (b"F"), sent as it comes;
-    b"R" for each fresh child asked to speak a line again after a cancel or a lost child. A child's audio
-    is decoded, trimmed and checked here, where memory is warm: in each fresh child the same work took
-    7 ms of its 16 ms of CPU (measured), most of it the kernel's, faulting in pages."""
+    """In the helper child: each text's file as the engine wrote it (b"W"), or why there is none (b"F"), sent
+    as it comes; b"R" for each fresh child asked to speak a line again after a cancel or a lost child."""
     number = {text: i for i, text in enumerate(texts)}
     tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
-    tries = {text: {"length": 0, "empty": 0} for text in texts}  # clips of the wrong length; none, or lost children
-    most = {"length": ATTEMPTS, "empty": pyttsx3_engine.ATTEMPTS}
+    tries = dict.fromkeys(texts, 0)  # children that gave no file: cancelled, empty, or lost
     children = system.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
     with contextlib.closing(children):
         for text, outcome in children:
-            clip_ms = None
             if outcome.data:
-                try:
-                    pcm, clip_ms = checked_clip(outcome.data, text, settings)
-                except CueError as exc:  # audio that does not decode
-                    send(b"F", number[text], str(exc).encode())
-                    continue
-                if pcm is not None:
-                    send(b"T", number[text], pcm)
-                    continue
-            if clip_ms is not None or outcome.lost or not outcome.error:  # worth another fresh child
-                why = "length" if clip_ms is not None else "empty"
-                tries[text][why] += 1
-                if why == "empty":
-                    send(b"R", number[text], b"")
-                if tries[text][why] < most[why]:
+                send(b"W", number[text], outcome.data)
+                continue
+            if outcome.lost or not outcome.error:  # worth another fresh child
+                tries[text] += 1
+                send(b"R", number[text], b"")
+                if tries[text] < pyttsx3_engine.ATTEMPTS:
                     tasks.append((text, functools.partial(_speak_in_child, text, settings)))
                     continue
-            send(b"F", number[text], _failure(text, clip_ms, outcome, settings).encode())
+            send(b"F", number[text], _failure(text, outcome).encode())
 
 
-def _failure(text: str, clip_ms: float | None, outcome: system.ChildOutcome, settings: VoiceSettings) -> str:
-    if clip_ms is not None:
-        return str(_length_error(text, clip_ms, settings))
+def _failure(text: str, outcome: system.ChildOutcome) -> str:
     if outcome.lost:
         return f"the speech engine's process {outcome.error} while speaking {text!r}, {pyttsx3_engine.ATTEMPTS} times"
     return outcome.error or f"the speech engine wrote no audio for: {text!r}"
