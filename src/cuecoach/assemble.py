@@ -27,7 +27,7 @@ import hashlib
 import math
 import os
 import struct
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,7 +43,7 @@ RESET_FRAMES = 3  # loud frames before each cluster: two in a row set LAME's hea
 SETTLE_FRAMES = 6  # silent frames from that noise to a cluster's reach: the rest of the encoder's state settles
 RESET_AMPLITUDE = 30_000  # loud enough for LAME to count the frames loud
 RESET_SEED = 1152
-CACHE_FORMAT = b"CCF3"  # part of every key: a new format never meets entries of the old one
+CACHE_FORMAT = b"CCF4"  # part of every key: a new format never meets entries of the old one
 HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
 FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 CALIBRATION_SECONDS = 3
@@ -230,27 +230,42 @@ def _reset_burst() -> bytes:
     return noise.astype("<i2").tobytes()
 
 
-def _layout(batch: Sequence[Cluster], bitrate: str) -> tuple[list[int], list[int], int]:
-    """Where each cluster starts in a batch (a sample), keeping its phase, where its reset burst starts, and
-    the batch's length.
+def _residue(cluster: Cluster, period: int) -> int:
+    """Where in the padding period a cluster's first frame sits in any batch: fixed by the cluster alone, and
+    spread over the period, so that a batch can be packed with little silence (see _layout)."""
+    digest = hashlib.blake2b(repr((cluster.phase, cluster.parts)).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") % period
+
+
+def _layout(batch: Sequence[Cluster], bitrate: str) -> tuple[list[int], list[int], list[int], int]:
+    """The order in which a batch's clusters are encoded (indices into `batch`); in that order, where each
+    starts (a sample, keeping its phase) and where its reset burst starts; and the batch's length.
 
     A cluster's frames must not depend on what else the batch holds (a day built alone and in a batch gives
     the same bytes). LAME carries two things from frame to frame beyond a few frames of silence: the padding
     pattern, fixed by the frame's index, and its auto-adjusted hearing threshold, which decays for about 95
-    silent frames after anything loud. So every cluster's first frame sits on a whole padding period, and
-    RESET_FRAMES of loud noise, SETTLE_FRAMES before it, set that threshold to one value; the noise's frames
-    are thrown away."""
+    silent frames after anything loud. So every cluster's first frame sits at its own place in the padding
+    period (`_residue`), and RESET_FRAMES of loud noise, SETTLE_FRAMES before it, set that threshold to one
+    value; the noise's frames are thrown away. The next cluster encoded is one whose place comes soonest:
+    waiting for a whole period after each cluster took a third of a day's encoding (measured)."""
     period = _padding_period(bitrate)
-    starts, bursts, frame = [], [], LEAD_FRAMES
-    for cluster in batch:
-        first = frame + RESET_FRAMES + SETTLE_FRAMES
-        first += -first % period
+    waiting: dict[int, deque[int]] = {}
+    for i, cluster in enumerate(batch):
+        waiting.setdefault(_residue(cluster, period), deque()).append(i)
+    order: list[int] = []
+    starts: list[int] = []
+    bursts: list[int] = []
+    frame = LEAD_FRAMES
+    while len(order) < len(batch):
+        earliest = frame + RESET_FRAMES + SETTLE_FRAMES
+        first = earliest + next(wait for wait in range(period) if waiting.get((earliest + wait) % period))
+        order.append(waiting[first % period].popleft())
         bursts.append((first - SETTLE_FRAMES - RESET_FRAMES) * mp3.SAMPLES_PER_FRAME - mp3.DELAY)
-        start = (first + MARGIN_FRAMES) * mp3.SAMPLES_PER_FRAME + cluster.phase - mp3.DELAY
+        start = (first + MARGIN_FRAMES) * mp3.SAMPLES_PER_FRAME + batch[order[-1]].phase - mp3.DELAY
         starts.append(start)
-        _, last = _reach(start, cluster.length)
+        _, last = _reach(start, batch[order[-1]].length)
         frame = last + 1 + GAP_FRAMES
-    return starts, bursts, frame * mp3.SAMPLES_PER_FRAME
+    return order, starts, bursts, frame * mp3.SAMPLES_PER_FRAME
 
 
 def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], total: int,
@@ -275,12 +290,13 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], t
 def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Callable[[str], bytes]
                  ) -> list[Encoded]:
     """Encode clusters in one ffmpeg run and cut out each one's frames."""
-    starts, bursts, total = _layout(batch, bitrate)
+    order, starts, bursts, total = _layout(batch, bitrate)
+    ordered = [batch[i] for i in order]
     data = system.run(_encode_args(bitrate, xing=False), what,
-                      input=_batch_pcm(batch, starts, bursts, total, pcm_of))
+                      input=_batch_pcm(ordered, starts, bursts, total, pcm_of))
     frames = mp3.split(data)
     cuts: list[tuple[int, list[bytes]]] = []  # each cluster's first frame (from its anchor) and frames
-    for cluster, start in zip(batch, starts):
+    for cluster, start in zip(ordered, starts):
         reach_first, reach_last = _reach(start, cluster.length)
         window = frames[reach_first:reach_last + 1]
         if len(window) != reach_last + 1 - reach_first or not (mp3.is_silent(window[0])
@@ -291,7 +307,8 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
         anchor = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
         cuts.append((reach_first + loud[0] - anchor, window[loud[0]:loud[-1] + 1]) if loud else (0, []))
     crcs = iter(mp3.frame_crcs([frame for _, kept in cuts for frame in kept]))  # in one pass: a pass costs ~2 ms
-    return [Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept)) for first, kept in cuts]
+    found = {i: Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept)) for i, (first, kept) in zip(order, cuts)}
+    return [found[i] for i in range(len(batch))]
 
 
 def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, jobs: int,
