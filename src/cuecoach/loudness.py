@@ -23,13 +23,15 @@ PEAK_CEILING_DBTP = -3.0  # true peak of a clip; 64 kbps MP3s of all 42 days mea
 COMPRESS_RATIO = 1.5  # gentle: the voice keeps its rise and fall
 COMPRESS_BELOW_LOUD_DB = 10.0  # the compressor acts only on the loudest tenth of a line, and on what is near it
 OVERSAMPLE = 4  # true peak, as BS.1770 measures it
-LIMIT_STEP = RATE // 1000  # the limiter works on 1 ms blocks of peaks: fast, and fine enough for gain riding
+LIMIT_STEP = 45  # the limiter works on blocks of about 1 ms (a 98th of a sub-block): fine enough for gain riding
 SUB_BLOCK = RATE // 10  # 100 ms: gating blocks are 400 ms long, every 100 ms
+assert SUB_BLOCK % LIMIT_STEP == 0  # a limiter block never straddles two sub-blocks (see _set_level)
 ABSOLUTE_GATE = -70.0
 RELATIVE_GATE = -10.0
 K_TAIL = RATE // 5  # the K-weighting filter's impulse response, long enough for its 38 Hz high pass to die away
 K_BLOCK = 1 << 15  # FFT size of the K-weighting's overlap-add: fixed (one table) and small (the CPU's cache)
-LEVEL_ROUNDS = 6  # gain and limit at most this often: limiting takes a little loudness, the next gain makes it up (cheap: no new FFT)
+LEVEL_ROUNDS = 6  # gain and limit at most this often: limiting takes a little loudness, the next gain makes
+# it up (a round is cheap: no new FFT)
 LEVEL_TOLERANCE_LU = 0.05  # close enough to the clip loudness: no further round
 
 
@@ -186,28 +188,31 @@ def _set_level(x: np.ndarray, lufs: float) -> np.ndarray:
     The costly measures are taken once: the K-weighted signal and the true peaks of `x`. For a gain g
     the peaks are g times as high, and a round measures the loudness of g * K(x) * limiter gain, which
     differs from that of K(g * x * limiter gain) by under 0.001 LU on speech (the limiter's gain moves
-    slowly and is 1 nearly everywhere; checked in tests/test_loudness.py)."""
+    slowly and is 1 nearly everywhere; see tests/test_loudness.py)."""
     ceiling = 10 ** (PEAK_CEILING_DBTP / 20)
+    # the K-weighted energy of each limiter block, in whole sub-blocks (the tail's too, where the gain stays
+    # the last block's): a round's sub-block sums are then a few thousand products, not a pass over the clip
     energy = np.square(k_weighted(x))
-    level = integrated(sub_block_sums(energy))
+    n_sub = -(-len(energy) // SUB_BLOCK)
+    padded = np.zeros(n_sub * SUB_BLOCK)
+    padded[: len(energy)] = energy
+    by_block = padded.reshape(-1, LIMIT_STEP).sum(axis=1)
+    level = integrated(by_block.reshape(n_sub, -1).sum(axis=1))
     if not math.isfinite(level):
         return x
     peaks = true_peaks(x, LIMIT_STEP)
-    gain, shape = 1.0, None
+    gain, found = 1.0, None
     for _ in range(LEVEL_ROUNDS):
         gain *= 10 ** ((lufs - level) / 20)
         found = limiter_gain(peaks * gain, ceiling)
         if found is None:  # a gain alone: its loudness is exact
-            shape = None
             break
-        shape = np.repeat(found, LIMIT_STEP)[: len(x)]
-        shaped = energy.copy()
-        shaped[: len(x)] *= np.square(shape)
-        shaped[len(x):] *= shape[-1] ** 2
-        level = integrated(sub_block_sums(shaped) * gain ** 2)
+        squared = np.full(len(by_block), found[-1] ** 2)
+        squared[: len(found)] = np.square(found)
+        level = integrated((by_block * squared).reshape(n_sub, -1).sum(axis=1) * gain ** 2)
         if abs(level - lufs) < LEVEL_TOLERANCE_LU:
             break
-    y = x * gain if shape is None else x * (gain * shape)
+    y = x * gain if found is None else x * (gain * np.repeat(found, LIMIT_STEP)[: len(x)])
     return np.clip(y, -ceiling, ceiling, out=y)
 
 

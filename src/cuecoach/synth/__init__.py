@@ -27,7 +27,7 @@ from .. import audio, loudness, spoken, system
 from ..errors import BuildError, CueError
 from . import piper_engine, pyttsx3_engine
 
-SYNTH_FORMAT = 7  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 8  # bump when the way clips are made changes: every key changes with it
 ENGINES = {pyttsx3_engine.NAME: pyttsx3_engine, piper_engine.NAME: piper_engine}
 ATTEMPTS = 3  # fresh engines tried for a clip whose length is off before the build gives up
 IN_FLIGHT_PER_CPU = 3  # speaking children at once per CPU (each mostly waits for espeak); 1 to 8 measured alike
