@@ -13,6 +13,7 @@ from conftest import run_cli
 from listen import RATE, decode
 
 from cuecoach import audio, synth
+from cuecoach.errors import BuildError
 from cuecoach.render import GRID_SHIFT_MAX_MS
 from cuecoach.synth import SpeechCache, VoiceSettings, ensure_clips
 
@@ -69,6 +70,27 @@ def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path,
     low, high = synth.spoken.expected_range_ms(text, 160, "pyttsx3")
     assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high
     assert cache.get(settings.key(text)) == clips[text]  # only the good clip was cached
+
+
+def test_a_line_whose_clips_keep_coming_out_the_wrong_length_fails_after_its_attempts(tmp_path: Path, monkeypatch
+                                                                                      ) -> None:
+    settings = VoiceSettings("en-us", 160)
+    real = synth.pyttsx3_engine.Engine.speak_here
+    spoke = tmp_path / "spoke"
+    spoke.mkdir()
+
+    def always_too_fast(self, text: str) -> bytes | None:
+        (spoke / str(os.getpid())).touch()
+        return _wav(audio.decode(real(self, text), text).raw_data, 2)
+
+    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", always_too_fast)
+    monkeypatch.setattr(synth, "_engines", {})
+    text = "Lie on your back with your knees bent and your feet flat on the floor."
+    cache = SpeechCache(tmp_path / "cache")
+    with pytest.raises(BuildError, match="keeps speaking .* outside the .* at 160 words a minute"):
+        ensure_clips([text], settings, cache)
+    assert len(list(spoke.iterdir())) == synth.ATTEMPTS  # each attempt by a fresh process
+    assert cache.get(settings.key(text)) is None  # nothing wrong was cached
 
 
 def _wav(pcm: bytes, step: int) -> bytes:
