@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -17,8 +18,14 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CUECOACH = [sys.executable, "-m", "cuecoach"]
 
-# `make` makes the default sounds; a bare `pytest` makes missing ones, and brings old defaults up to date, here
-subprocess.run([sys.executable, str(ROOT / "sounds" / "make_sounds.py")], check=True, capture_output=True)
+
+@functools.cache
+def repo_sounds() -> Path:
+    """The repo's sounds folder, its default sounds made (or old defaults brought up to date) once a session,
+    when a test first needs them: `make` makes them, but a bare `pytest` on a fresh clone must work too, and
+    making them costs about 0.5 s that a test without sounds should not pay."""
+    subprocess.run([sys.executable, str(ROOT / "sounds" / "make_sounds.py")], check=True, capture_output=True)
+    return ROOT / "sounds"
 
 
 def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -33,7 +40,7 @@ def run_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedPr
 def copy_project(name: str, folder: Path) -> Path:
     """A copy of the test project `name` (tests/data/NAME) in `folder`, with the repo's sounds."""
     shutil.copytree(DATA / name, folder)
-    shutil.copytree(ROOT / "sounds", folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
+    shutil.copytree(repo_sounds(), folder / "sounds", ignore=shutil.ignore_patterns("*.py"))
     return folder
 
 

@@ -21,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
 
 from cuecoach import audio, system  # noqa: E402
 from cuecoach.loudness import crest_db, samples  # noqa: E402
-from cuecoach.verify import parse_ebur128  # noqa: E402
+from cuecoach.verify import measure_loudness  # noqa: E402
 
 SILENCE = 10 ** (-50 / 20)
 
@@ -41,9 +41,7 @@ def spoken_crests(signal: np.ndarray, timeline: dict) -> list[float]:
 
 
 def measure(mp3: Path) -> tuple[float, float, list[float]]:
-    log = system.run([system.ffmpeg(), "-hide_banner", "-nostats", "-i", str(mp3), "-af", "ebur128=peak=true",
-                      "-f", "null", "-"], "measuring", capture_stderr=True).decode("utf-8", "replace")
-    integrated, peak = parse_ebur128(log)
+    integrated, peak = measure_loudness(mp3)
     pcm = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar",
                       str(audio.FRAME_RATE), "-"], "decoding")
     timeline = json.loads(mp3.with_suffix(".json").read_text())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ import pytest
 from conftest import run_cli
 from listen import RATE, decode
 
-from cuecoach import assemble, mp3
+from cuecoach import assemble, mp3, system
 from cuecoach.build import leveled_clips, prepare, read_sounds, tones
 from cuecoach.load import Project, history, load_series_or_raise
 from cuecoach.render import render
@@ -92,6 +93,36 @@ def test_a_cluster_is_keyed_by_its_sound_and_its_phase() -> None:
     assert key != assemble.Cluster(882, ((0, "tone", 441),)).key("enc")  # another phase
     assert key != assemble.Cluster(441, ((0, "other tone", 441),)).key("enc")
     assert key != assemble.Cluster(441, ((0, "tone", 441),)).key("another encoder")
+
+
+def test_another_libmp3lame_under_the_same_ffmpeg_is_another_encoder(tmp_path: Path, monkeypatch) -> None:
+    """The real ffmpeg and loader: a copy of the libmp3lame it loads, found first (LD_LIBRARY_PATH), is another
+    encoder, and so is that copy replaced in place (another time); each keys a cluster apart. The loader is
+    asked once, and a damaged answer again; after that the identity is read from the cache, running nothing."""
+    cache = tmp_path / "cache"
+    lame = next((lib for lib in assemble.encoder_libraries(system.ffmpeg(), cache) if "libmp3lame" in lib), None)
+    if lame is None:
+        pytest.skip("this ffmpeg has LAME built in: its binary alone names the encoder")
+    copy = tmp_path / "lib" / Path(lame).name
+    copy.parent.mkdir()
+    shutil.copy(lame, copy)
+    stock = assemble.encoder_id("64k", cache)
+    monkeypatch.setenv("LD_LIBRARY_PATH", str(copy.parent))
+    copied = assemble.encoder_id("64k", cache)
+    assert str(copy.resolve()) in copied and os.path.realpath(lame) not in copied
+    os.utime(copy, ns=(0, 0))
+    replaced = assemble.encoder_id("64k", cache)
+    cluster = assemble.Cluster(441, ((0, "tone", 441),))
+    assert len({cluster.key(encoder) for encoder in (stock, copied, replaced)}) == 3
+    for entry in (cache / "frames").glob("libraries-*.json"):
+        entry.write_text('["/lib/libmp3lame.so.0", ')
+    assert assemble.encoder_id("64k", cache) == replaced
+
+    def nothing_runs(*args, **kwargs):
+        raise AssertionError(f"ran {args[0]}")
+
+    monkeypatch.setattr(system, "run", nothing_runs)
+    assert assemble.encoder_id("64k", cache) == replaced
 
 
 def test_joined_silence_keeps_the_constant_byte_rate() -> None:

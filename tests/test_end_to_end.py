@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, repo_sounds, run_cli
 from listen import RATE, decode, find_onsets, level_db, lines_heard, loudness_lufs, quiet_before_lead_ins, read_wav
 
 TOLERANCE_S = 0.020
@@ -180,10 +180,11 @@ def test_plan_prints_the_same_times_the_build_writes(built_short: Path) -> None:
 @pytest.mark.slow
 def test_week1_day1_has_the_seeds_fourteen_blocks(tmp_path: Path) -> None:
     """The real day one, built from the repo's routines into a temp folder, measured by ear."""
+    sounds = repo_sounds()
     run_cli("build", "week1-day1", "--output", str(tmp_path), "--cache", str(tmp_path / "cache"), cwd=ROOT)
     signal = decode(tmp_path / "week1-day1.mp3")
-    starts = find_onsets(signal, read_wav(ROOT / "sounds" / "start.wav"))
-    stops = find_onsets(signal, read_wav(ROOT / "sounds" / "stop.wav"))
+    starts = find_onsets(signal, read_wav(sounds / "start.wav"))
+    stops = find_onsets(signal, read_wav(sounds / "stop.wav"))
     measured = [stop - start for start, stop in zip(starts, stops)]
     planned = [60, 30, 30, 45, 45, 30, 30, 20, 20, 60, 30, 60, 60, 45]
     assert len(starts) == len(stops) == len(planned)

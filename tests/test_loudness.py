@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cuecoach import audio, loudness, system
+from cuecoach import audio, loudness
 from cuecoach.synth import VoiceSettings, checked_clip, open_engine
-from cuecoach.verify import parse_ebur128
+from cuecoach.verify import measure_loudness
 
 SETTINGS = VoiceSettings("en-us", 160)
 LINES = ["Lie on your back with your knees bent.", "Breathe slowly. Sink a little deeper.",
@@ -21,9 +21,7 @@ def ebur128(pcm: bytes, tmp_path) -> tuple[float, float]:
     """ffmpeg's integrated loudness (LUFS) and true peak (dBTP) of a clip in the track's format."""
     wav = tmp_path / "clip.wav"
     wav.write_bytes(audio.wav_bytes(pcm))
-    log = system.run([system.ffmpeg(), "-hide_banner", "-nostats", "-i", str(wav), "-af", "ebur128=peak=true",
-                      "-f", "null", "-"], "measuring", capture_stderr=True)
-    return parse_ebur128(log.decode("utf-8", "replace"))
+    return measure_loudness(wav)
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from conftest import ROOT
+from conftest import ROOT, repo_sounds
 from listen import read_wav
 from cuecoach.verify import ncc
 
@@ -22,7 +22,8 @@ def make_sounds_module():
 
 
 def test_start_and_stop_differ_in_pitch_and_do_not_match_each_other() -> None:
-    start, stop = read_wav(ROOT / "sounds" / "start.wav"), read_wav(ROOT / "sounds" / "stop.wav")
+    sounds = repo_sounds()
+    start, stop = read_wav(sounds / "start.wav"), read_wav(sounds / "stop.wav")
 
     def pitch(x: np.ndarray) -> float:
         spectrum = np.abs(np.fft.rfft(x))
@@ -41,6 +42,6 @@ def test_an_update_replaces_old_defaults_and_missing_files_but_keeps_your_own(tm
     monkeypatch.setitem(sounds.OLD_DEFAULTS, "start", {old})
     monkeypatch.setattr(sys, "argv", ["make_sounds.py", "--out", str(tmp_path)])
     sounds.main()
-    assert (tmp_path / "start.wav").read_bytes() == (ROOT / "sounds" / "start.wav").read_bytes()
+    assert (tmp_path / "start.wav").read_bytes() == (repo_sounds() / "start.wav").read_bytes()
     assert (tmp_path / "stop.wav").read_bytes() == b"a coach's own stop"
     assert {p.name for p in tmp_path.glob("*.wav")} == {"start.wav", "stop.wav", "pip.wav", "finish.wav"}

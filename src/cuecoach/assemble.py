@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import json
 import math
 import os
 import struct
@@ -43,10 +44,17 @@ RESET_FRAMES = 3  # loud frames before each cluster: two in a row set LAME's hea
 SETTLE_FRAMES = 6  # silent frames from that noise to a cluster's reach: the rest of the encoder's state settles
 RESET_AMPLITUDE = 30_000  # loud enough for LAME to count the frames loud
 RESET_SEED = 1152
-CACHE_FORMAT = b"CCF4"  # part of every key: a new format never meets entries of the old one
+CACHE_FORMAT = b"CCF5"  # part of every key: a new format never meets entries of the old one
 HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
 FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 CALIBRATION_SECONDS = 3
+# what shapes ffmpeg's MP3 frames besides its binary: LAME, and ffmpeg's own libraries (its LAME wrapper, the
+# sample conversion); the other ~200 it loads (video codecs, devices, network) take no part in an encode
+ENCODER_LIBRARIES = ("libmp3lame.", "libavcodec.", "libavfilter.", "libavformat.", "libavutil.", "libswresample.")
+# what else decides which files the loader picks: its cache (ldconfig rewrites it whenever a library is
+# installed or upgraded), its preload list, and the environment
+LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload")
+LOADER_ENV = ("LD_LIBRARY_PATH", "LD_PRELOAD")
 
 
 @dataclass(frozen=True)
@@ -158,15 +166,40 @@ class FrameCache:
 
 # -- encoding ----------------------------------------------------------------------------
 
-def encoder_id(bitrate: str) -> str:
-    """What shapes the encoded frames: the ffmpeg binary (by path, size and time) and the settings."""
-    binary = system.ffmpeg()
+def _stamp(path: str) -> str:
+    """A file's size and time: what changes when a package replaces it."""
     try:
-        stat = os.stat(binary)
-        version = f"{stat.st_size}-{stat.st_mtime_ns}"
+        stat = os.stat(path)
     except OSError:
-        version = "?"
-    return f"{binary}|{version}|libmp3lame|{bitrate}|cbr|no-reservoir"
+        return "?"
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def encoder_libraries(binary: str, cache_root: Path) -> list[str]:
+    """The shared objects ffmpeg encodes with (ENCODER_LIBRARIES), as the loader resolves them; none for a static
+    ffmpeg. Asking the loader starts a process (about 10 ms), so its answer is kept in the cache, under what
+    decides it: the binary, the loader's files and the environment's library paths."""
+    decides = json.dumps([binary, _stamp(binary), *map(_stamp, LOADER_FILES), *map(os.environ.get, LOADER_ENV)])
+    name = hashlib.blake2b(decides.encode(), digest_size=8).hexdigest()
+    path = Path(cache_root) / "frames" / f"libraries-{name}.json"
+    try:
+        kept = json.loads(path.read_text())
+        if isinstance(kept, list) and all(isinstance(library, str) for library in kept):
+            return kept
+    except (OSError, ValueError):
+        pass  # not asked yet, or a damaged entry: ask again
+    found = [library for library in system.linked_libraries(binary)
+             if os.path.basename(library).startswith(ENCODER_LIBRARIES)]
+    system.write_atomic(path, json.dumps(found), sync=False)
+    return found
+
+
+def encoder_id(bitrate: str, cache_root: Path) -> str:
+    """What shapes the encoded frames: the ffmpeg binary and the libraries it encodes with, each by its resolved
+    path, size and time (an upgraded libmp3lame under the same binary is another encoder), and the settings."""
+    binary = system.ffmpeg()
+    files = [f"{os.path.realpath(path)}|{_stamp(path)}" for path in [binary, *encoder_libraries(binary, cache_root)]]
+    return "|".join([*files, "libmp3lame", bitrate, "cbr", "no-reservoir"])
 
 
 def _encode_args(bitrate: str, xing: bool) -> list[str]:
@@ -192,7 +225,7 @@ class Stock:
 
 def stock(cache_root: Path, bitrate: str, what: str = "encoding silence") -> Stock:
     """Encode a few seconds of silence once (cached) for the silent frames and the Info template."""
-    encoder = encoder_id(bitrate)
+    encoder = encoder_id(bitrate, cache_root)
     path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
     try:
         frames = mp3.split(path.read_bytes())

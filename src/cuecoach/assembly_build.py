@@ -176,7 +176,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}  # by bit rate
     sound_sizes = {name: len(pcm) for name, pcm in sounds.items()}
-    encoders = {bitrate: assemble.encoder_id(bitrate) for bitrate in {job.bitrate for job in todo}}
+    encoders = {bitrate: assemble.encoder_id(bitrate, todo[0].cache) for bitrate in {job.bitrate for job in todo}}
     for job in todo:
         try:
             bad = next((text for text in job.script.speech() if text in failed_lines), None)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import errno
 import functools
 import os
+import re
 import selectors
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -135,9 +137,9 @@ def ffmpeg() -> str:
 
 def run(args: Sequence[str], what: str,
         input: bytes | bytearray | memoryview | Iterable[bytes | bytearray] | None = None,
-        capture_stderr: bool = False) -> bytes:
+        capture_stderr: bool = False, env: dict[str, str] | None = None) -> bytes:
     """Run a program to completion and return its stdout (or its stderr, for programs that report there);
-    on failure raise BuildError with the tail of stderr.
+    on failure raise BuildError with the tail of stderr. `env`: variables added to this process's environment.
 
     Input is written in one blocking write while threads drain the outputs: subprocess.run's
     poll loop feeds a pipe 4 kB at a time, which made ffmpeg's MP3 encode 2.5 times slower.
@@ -145,7 +147,8 @@ def run(args: Sequence[str], what: str,
     """
     try:
         proc = subprocess.Popen(list(args), stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, **env} if env else None)
     except OSError as exc:
         raise BuildError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
     outputs: dict[str, bytes] = {}
@@ -177,6 +180,20 @@ def run(args: Sequence[str], what: str,
         tail = " | ".join(outputs.get("stderr", b"").decode("utf-8", "replace").strip().splitlines()[-3:])
         raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {returncode}): {tail or 'no message'}")
     return outputs["stderr"] if capture_stderr else outputs["stdout"]
+
+
+def linked_libraries(program: str) -> list[str]:
+    """The shared objects a program loads, as the dynamic loader resolves them: asked with
+    LD_TRACE_LOADED_OBJECTS (as ldd asks it), glibc's loader lists them and exits, running none of the
+    program. A script lists its interpreter's. [] where the loader cannot tell: off Linux, or for a static
+    binary (which then runs, without arguments, and is known by its own file)."""
+    if not sys.platform.startswith("linux"):
+        return []
+    try:
+        listing = run([program], f"listing the libraries of {program}", env={"LD_TRACE_LOADED_OBJECTS": "1"})
+    except BuildError:
+        return []
+    return re.findall(r"=> (/\S+) \(0x", listing.decode("utf-8", "replace"))
 
 
 @dataclass(frozen=True)

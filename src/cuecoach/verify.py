@@ -106,10 +106,16 @@ def parse_ebur128(log: str) -> tuple[float, float]:
     return float(loud.group(1)), float(peak.group(1))
 
 
+def measure_loudness(path: Path) -> tuple[float, float]:
+    """Integrated loudness (LUFS) and true peak (dBTP) of an audio file, by ffmpeg's ebur128 filter: as a
+    player decodes it, for an MP3."""
+    log = system.run([system.ffmpeg(), "-hide_banner", "-nostats", "-i", str(path), "-af", "ebur128=peak=true",
+                      "-f", "null", "-"], f"measuring {path.name}", capture_stderr=True)
+    return parse_ebur128(log.decode("utf-8", "replace"))
+
+
 def check_loudness(mp3: Path, report: Report, target: float = DEFAULT_TARGET_LUFS) -> None:
-    log = system.run([system.ffmpeg(), "-hide_banner", "-nostats", "-i", str(mp3), "-af", "ebur128=peak=true",
-                      "-f", "null", "-"], f"measuring {mp3.name}", capture_stderr=True)
-    integrated, true_peak = parse_ebur128(log.decode("utf-8", "replace"))
+    integrated, true_peak = measure_loudness(mp3)
     if abs(integrated - target) > LOUDNESS_TOLERANCE_LU:
         report.problems.append(f"loudness {integrated:.1f} LUFS, target {target:g} ± {LOUDNESS_TOLERANCE_LU:g}")
     if true_peak > TRUE_PEAK_MAX_DBTP:
