@@ -17,7 +17,7 @@ from listen import RATE, decode
 
 from cuecoach import assemble, mp3, system
 from cuecoach.build import leveled_clips, prepare, read_sounds, tones
-from cuecoach.load import Project, history, load_series_or_raise
+from cuecoach.load import Days, Project, load_series_or_raise
 from cuecoach.render import render
 
 SAMPLES = mp3.SAMPLES_PER_FRAME
@@ -179,8 +179,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_cli("build", "short", "--encode", "whole", "--output", "whole", cwd=folder)
     project = Project.at(folder)
     sounds = read_sounds(project)
-    series = load_series_or_raise(project)
-    job = prepare(project, series, "short", sounds, history(project, series))
+    job = prepare(Days(project, load_series_or_raise(project)), "short", sounds)
     pcm = render(job.script, leveled_clips(job), tones(sounds, job.settings.loudness))
     return {"folder": folder, "rendered": np.frombuffer(bytes(pcm), dtype="<i2").astype(np.float64) / 32768.0,
             "frames": folder / "output" / "short.mp3", "whole": folder / "whole" / "short.mp3",

@@ -13,7 +13,7 @@ from conftest import ROOT, run_cli
 from dataclasses import replace
 
 from cuecoach.compile import LINE_GAP_MS, compile_routine
-from cuecoach.load import Project, history, known_before, load_day, load_series_or_raise, routine_ids
+from cuecoach.load import Days, Project, load_series_or_raise, routine_ids
 
 PROJECT = Project.at(ROOT)
 SLOWEST, FASTEST = 120, 220  # every rate in between builds
@@ -23,9 +23,9 @@ TALK = ("lead-in", "countdown")
 def compile_all(rate: int | None = None):
     series = load_series_or_raise(PROJECT)
     program = replace(series.program, rate=rate) if rate else series.program
-    done = history(PROJECT, series)
-    routines = {rid: load_day(PROJECT, series, rid) for rid in routine_ids(PROJECT)}
-    return {rid: compile_routine(r, program, known_before(done, r)) for rid, r in routines.items()}
+    days = Days(PROJECT, series)
+    routines = {rid: days.day(rid) for rid in routine_ids(PROJECT)}
+    return {rid: compile_routine(r, program, days.known(r)) for rid, r in routines.items()}
 
 
 @pytest.fixture(scope="module")

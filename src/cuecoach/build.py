@@ -31,7 +31,7 @@ from .cover import cover_path
 from .current import glance, with_files
 from .errors import BuildError, CueError, InputError, Where
 from .export import Tags, lrc, read_json, write_json, write_playlists, write_text_if_changed
-from .load import Project, Series, history, known_before, load_day, load_series, load_series_or_raise
+from .load import Days, Project, Series, load_series, load_series_or_raise
 from .project import misnamed_files, outputs, routine_ids, shown, track_number
 from .schema import Program
 from .timeline import timeline_json
@@ -166,19 +166,18 @@ def voice_settings(project: Project, program, engine: str | None = None) -> Voic
     return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
 
 
-def prepare(project: Project, series: Series, ref: str, sounds: dict[str, bytes],
-            days: dict[tuple[int, int], frozenset[str]], encode: str = "frames", source: str = "",
+def prepare(days: Days, ref: str, sounds: dict[str, bytes], encode: str = "frames", source: str = "",
             engine: str | None = None) -> Job:
     """Load and compile a day and work out its key. Pure but for reading the routine file.
 
-    `days`: the series' exercises by (week, day), from `load.history`: a day's talk depends on
-    what came before it, and its track number on its week and day, never on other files.
+    `days`: the series' days, each read once for the build: a day's talk depends on what came
+    before it, and its track number on its place in the series, never on other files.
     """
-    routine = load_day(project, series, ref)
-    program = with_engine(series.program, engine)
-    script = compile_routine(routine, program, known_before(days, routine))
+    project, routine = days.project, days.day(ref)
+    program = with_engine(days.series.program, engine)
+    script = compile_routine(routine, program, days.known(routine))
     settings = voice_settings(project, program)
-    track = track_number(project, routine.id)
+    track = track_number(days.order, routine.id)
     gear = ", ".join(script.equipment)
     cover = cover_path(project, program)
     tags = Tags(title=routine.title, album=program.title, artist=program.author, track=track,
@@ -286,16 +285,15 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
         write_playlists(project, {timeline: data for _, timeline, data in seen.current})
         return summary
 
-    series = load_series_or_raise(project)
-    sounds = read_sounds(project, series.program.lead_in)
-    days = history(project, series)
+    days = Days(project, load_series_or_raise(project))
+    sounds = read_sounds(project, days.series.program.lead_in)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
 
     todo: list[Job] = []
     for ref in rest:
         try:
-            job = prepare(project, series, ref, sounds, days, encode, sources.get(ref, ""), engine)
+            job = prepare(days, ref, sounds, encode, sources.get(ref, ""), engine)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -372,12 +370,11 @@ def check(project: Project, engine: str | None = None) -> tuple[list[tuple], lis
         return sorted(set(problems)), []
     program = with_engine(program, engine)
     problems += voice_problems(project, program)
-    series = Series(program, library, frozenset(known))
-    days = history(project, series)
+    days = Days(project, Series(program, library, frozenset(known)))
     for routine_id in ids:
         try:
-            routine = load_day(project, series, routine_id)
-            warnings.extend(compile_routine(routine, program, known_before(days, routine)).warnings)
+            routine = days.day(routine_id)
+            warnings.extend(compile_routine(routine, program, days.known(routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)
     return sorted(set(problems)), sorted(set(warnings))

@@ -1,8 +1,10 @@
-"""Load a project's routines: program.yaml, exercises.yaml and one day's file (where they are: project.py)."""
+"""Load a project's routines: program.yaml, exercises.yaml and its days, each file parsed once (where they are:
+project.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 from .errors import InputError, Where
 # Project and routine_ids are also imported from here by code that loads days (site.py, the tests)
@@ -18,28 +20,6 @@ class Loaded:
     library: dict[str, Exercise]
     routine: Routine
     known: frozenset[str] = frozenset()  # exercises met on earlier days of the series
-
-
-def history(project: Project, series: "Series") -> dict[tuple[int, int], frozenset[str]]:
-    """The exercises of each day of the series that loads, by (week, day): what a runner has met before a day."""
-    done: dict[tuple[int, int], frozenset[str]] = {}
-    for routine_id in series_ids(project):
-        try:
-            routine = load_day(project, series, routine_id)
-        except InputError:
-            continue  # check reports it; a broken day teaches nothing
-        when = series_day(routine_id) or (routine.week, routine.day)
-        if when[0]:  # a day without a week has no place in the order
-            done[when] = done.get(when, frozenset()) | {step.exercise.id for step in routine.steps}
-    return done
-
-
-def known_before(days: dict[tuple[int, int], frozenset[str]], routine: Routine) -> frozenset[str]:
-    """The exercises a runner has met on the series' days before this one (none for a routine without a week)."""
-    when = series_day(routine.id) or (routine.week, routine.day)
-    if when[0] == 0:
-        return frozenset()
-    return frozenset().union(*(ids for day, ids in days.items() if day < when))
 
 
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:
@@ -85,13 +65,12 @@ def load_series_or_raise(project: Project) -> Series:
     return Series(program, library, frozenset(known))
 
 
-def load_day(project: Project, series: Series, ref: str) -> Routine:
-    """Load one day against an already loaded series; raise InputError listing its problems.
+def _read_day(series: Series, routine_id: str, path: Path) -> Routine:
+    """Load one day's file against an already loaded series; raise InputError listing its problems.
 
     With a series whose library has problems (as `cuecoach check` loads it), the InputError
     may list no problem: the day's only fault is an exercise the library reports.
     """
-    routine_id, path = routine_path(project, ref)
     problems: Problems = []
     root = read_yaml(path, shown(path), problems)
     routine = routine_from_node(routine_id, root, series.library, set(series.known_ids), problems)
@@ -112,9 +91,54 @@ def load_day(project: Project, series: Series, ref: str) -> Routine:
     return replace(routine, week=named[0], day=named[1]) if named else routine
 
 
+class Days:
+    """A series' days as one build, check, plan or publish reads them: each day's YAML is parsed once, when
+    it is first needed, and kept, since a day's talk depends on the days before it (an exercise met before
+    gets its reminder) and so each day is read for the days after it too."""
+
+    def __init__(self, project: Project, series: Series):
+        self.project = project
+        self.series = series
+        self.order = series_ids(project)  # the series' days, track 1 to N
+        self._where: dict[str, tuple[str, Path]] = {}  # a ref's id and file
+        self._loaded: dict[Path, Routine | InputError] = {}
+
+    def day(self, ref: str) -> Routine:
+        """One day, by id or path, read on first use; a day that does not load raises its InputError each time."""
+        if ref not in self._where:
+            self._where[ref] = routine_path(self.project, ref)  # a bad name raises here, and is not kept
+        routine_id, path = self._where[ref]
+        if path not in self._loaded:
+            try:
+                self._loaded[path] = _read_day(self.series, routine_id, path)
+            except InputError as exc:
+                self._loaded[path] = exc
+        found = self._loaded[path]
+        if isinstance(found, InputError):
+            raise found
+        return found
+
+    def known(self, routine: Routine) -> frozenset[str]:
+        """The exercises a runner has met on the series' days before this one (none for a routine without a
+        week). A day named weekW-dayD is placed by its name, so one named after this day is not even read."""
+        when = (routine.week, routine.day)  # a day's name has set them (_read_day)
+        met: set[str] = set()
+        for routine_id in self.order if when[0] else ():
+            named = series_day(routine_id)
+            if named is not None and named >= when:
+                continue
+            try:
+                earlier = self.day(routine_id)
+            except InputError:
+                continue  # check reports it; a broken day teaches nothing
+            if 0 < earlier.week and (earlier.week, earlier.day) < when:  # a day without a week has no place
+                met |= {step.exercise.id for step in earlier.steps}
+        return frozenset(met)
+
+
 def load_routine(project: Project, ref: str) -> Loaded:
     """Load one day with its series; raise InputError listing every problem found."""
     routine_path(project, ref)  # a bad name is reported before anything else
-    series = load_series_or_raise(project)
-    routine = load_day(project, series, ref)
-    return Loaded(series.program, series.library, routine, known_before(history(project, series), routine))
+    days = Days(project, load_series_or_raise(project))
+    routine = days.day(ref)
+    return Loaded(days.series.program, days.series.library, routine, days.known(routine))

@@ -76,9 +76,9 @@ def series_ids(project: Project) -> list[str]:
     return [name for name in ids if series_day(name) is not None] or ids
 
 
-def track_number(project: Project, routine_id: str) -> str:
-    """'3/42' for a day of the series; '' for a routine outside it, which has no place in the series."""
-    days = series_ids(project)
+def track_number(days: list[str], routine_id: str) -> str:
+    """'3/42' for a day of the series (`days`: its ids, from series_ids, found once for a build); '' for a
+    routine outside it, which has no place in the series."""
     return f"{days.index(routine_id) + 1}/{len(days)}" if routine_id in days else ""
 
 

@@ -31,7 +31,7 @@ from .cover import cover_path
 from .export import read_json, write_text_if_changed
 from .feed import Episode, Show, feed_xml
 from .errors import InputError, Where
-from .load import Project, history, known_before, load_day, load_series_or_raise, routine_ids, shown
+from .load import Days, Project, load_series_or_raise, routine_ids, shown
 from .schema import Program
 from .timeline import Timeline, read_timeline
 
@@ -82,12 +82,11 @@ def _bare(item: str) -> str:
 
 def collect_days(project: Project) -> tuple[Program, list[Day]]:
     """Every day of the series in order; compiling is pure and quick, so unbuilt days are listed too."""
-    series = load_series_or_raise(project)
-    met = history(project, series)  # a day's length depends on the exercises met before it
+    loaded = Days(project, load_series_or_raise(project))  # a day's length depends on the exercises met before it
     days = []
     for routine_id in routine_ids(project):
-        routine = load_day(project, series, routine_id)
-        script = compile_routine(routine, series.program, known_before(met, routine))
+        routine = loaded.day(routine_id)
+        script = compile_routine(routine, loaded.series.program, loaded.known(routine))
         mp3, data = project.output / f"{routine_id}.mp3", read_json(project.output / f"{routine_id}.json")
         timeline = read_timeline(data) if data is not None and mp3.is_file() else None
         exercises = tuple(dict.fromkeys(step.exercise.name for step in routine.steps))
@@ -95,7 +94,7 @@ def collect_days(project: Project) -> tuple[Program, list[Day]]:
                         routine.intro.text if routine.intro else "", tuple(_bare(e) for e in script.equipment),
                         exercises, timeline.duration_ms if timeline else script.duration_ms,
                         mp3 if timeline else None, timeline))
-    return series.program, days
+    return loaded.series.program, days
 
 
 def minutes(ms: int) -> str:
