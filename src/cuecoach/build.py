@@ -28,9 +28,9 @@ from typing import TYPE_CHECKING
 from . import __version__, system
 from .compile import SOUNDS, Script, compile_routine
 from .cover import cover_path
-from .current import glance, with_files
+from .current import Glance, glance, with_files
 from .errors import BuildError, CueError, InputError, Where
-from .export import Tags, lrc, read_json, write_json, write_playlists, write_text_if_changed
+from .export import Tags, lrc, write_json, write_playlists, write_text_if_changed
 from .load import Days, Project, Series, load_series, load_series_or_raise
 from .project import misnamed_files, outputs, routine_ids, shown, track_number
 from .schema import Program
@@ -113,14 +113,13 @@ def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags,
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
-def is_current(mp3: Path, timeline: Path, key: str) -> bool:
-    """The JSON is written last, and records the MP3's size and the hash of its ends: a matching key
-    and an MP3 that still matches them mean the files beside it are complete and untouched."""
-    from .current import mp3_is_whole
+def is_current(job: Job, timeline: dict) -> bool:
+    """Whether the day's JSON (`timeline`, as this build read it) holds the job's build key: the JSON is
+    written last, and records the MP3's size and the hash of its ends, so a matching key and an MP3 that
+    still matches them mean the files beside it are complete and untouched."""
+    from .current import outputs_whole
 
-    data = read_json(timeline)
-    return (data is not None and data.get("build_key") == key and mp3_is_whole(mp3, data)
-            and mp3.with_suffix(".lrc").is_file())
+    return timeline.get("build_key") == job.key and outputs_whole(job.mp3, timeline)
 
 
 def with_engine(program: Program, engine: str | None) -> Program:
@@ -280,49 +279,63 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
     seen = glance(project, refs, force=force, encode=encode, engine=engine)
     for routine_id, _, data in seen.current:
         finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
-    sources, rest = seen.sources, seen.rest
-    if not rest:
-        write_playlists(project, {timeline: data for _, timeline, data in seen.current})
-        return summary
+    kept = {timeline: data for _, timeline, data in seen.current}  # timelines read in this build, as they are now
+    if seen.rest:
+        todo = stale(project, seen, finish, kept, force=force, encode=encode, engine=engine)
+        make_all(todo, jobs or os.cpu_count() or 1, encode, on_start, finish, on_synth)
+    write_playlists(project, kept)
+    return summary
 
+
+def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], kept: dict[Path, dict], *,
+          force: bool, encode: str, engine: str | None) -> list[Job]:
+    """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
+    Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
     sounds = read_sounds(project, days.series.program.lead_in)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
-
     todo: list[Job] = []
-    for ref in rest:
+    for ref in seen.rest:
         try:
-            job = prepare(days, ref, sounds, encode, sources.get(ref, ""), engine)
+            job = prepare(days, ref, sounds, encode, seen.sources.get(ref, ""), engine)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
-        if not force and is_current(job.mp3, job.timeline, job.key):
-            finish_unchanged(job)
+        timeline = seen.read.get(ref)  # as the cheap check read it: nothing has written it since
+        if not force and timeline is not None and is_current(job, timeline):
+            kept[job.timeline] = finish_unchanged(job, timeline)
             finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms,
                              warnings=warning_lines(job.script)))
         else:
             todo.append(job)
+    return todo
 
+
+def make_all(todo: list[Job], jobs: int, encode: str, on_start: Callable[[str], None] | None,
+             finish: Callable[[DayResult], None], on_synth: Callable[[str], None] | None) -> None:
+    """Make the stale days: joined from encoded frames (the default), or each encoded whole, in workers."""
     if todo and encode == "frames":
         from .assembly_build import make_assembled
 
-        make_assembled(todo, jobs or os.cpu_count() or 1, on_start, finish, on_synth)
-        write_playlists(project)
-        return summary
+        make_assembled(todo, jobs, on_start, finish, on_synth)
+        return
+    workers = max(1, min(jobs, len(todo)))
+    if workers > 1:
+        make_in_pool(todo, workers, on_start, finish)
+        return
+    for job in todo:
+        if on_start:
+            on_start(job.script.routine)
+        try:
+            finish(make(job, on_synth))
+        except CueError as exc:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
 
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(todo)))
-    if workers == 1:
-        for job in todo:
-            if on_start:
-                on_start(job.script.routine)
-            try:
-                finish(make(job, on_synth))
-            except CueError as exc:
-                finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-        write_playlists(project)
-        return summary
 
+def make_in_pool(todo: list[Job], workers: int, on_start: Callable[[str], None] | None,
+                 finish: Callable[[DayResult], None]) -> None:
+    """`--encode whole` with more than one worker: each day made whole in a worker process."""
     # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -341,19 +354,18 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
                     finish(future.result())
                 except Exception as exc:  # noqa: BLE001 - a crashed worker fails its day, not the batch
                     finish(DayResult(job.script.routine, "failed", f"worker crashed: {exc}", exit_code=1))
-    write_playlists(project)
-    return summary
 
 
-def finish_unchanged(job: Job) -> None:
+def finish_unchanged(job: Job, timeline: dict) -> dict:
     """A current day whose files changed in ways that do not change it (a comment, the code): record the
-    new source key, so that the next build knows it at a glance."""
-    data = read_json(job.timeline)
+    new source key, so that the next build knows it at a glance. Returns its timeline as it now is."""
     recorded = {"source_key": job.source, "source_files": list(job.source_files)}
-    if data is not None and job.source and any(data.get(name, []) != value for name, value in recorded.items()):
-        # no fsync: if this is lost, the next build merely compiles the day again to know it is current
-        system.write_atomic(job.timeline, json.dumps({**data, **recorded}, indent=1,
-                                                     ensure_ascii=False) + "\n", sync=False)
+    if not job.source or all(timeline.get(name, []) == value for name, value in recorded.items()):
+        return timeline
+    updated = {**timeline, **recorded}
+    # no fsync: if this is lost, the next build merely compiles the day again to know it is current
+    write_json(job.timeline, updated, sync=False)
+    return updated
 
 
 def check(project: Project, engine: str | None = None) -> tuple[list[tuple], list[tuple]]:

@@ -54,9 +54,10 @@ def mp3_seal(path: Path) -> dict[str, object]:
     return {"size": size, "ends": hashlib.blake2b(head + audio + tail, digest_size=16).hexdigest()}
 
 
-def mp3_is_whole(path: Path, timeline: dict) -> bool:
+def outputs_whole(mp3: Path, timeline: dict) -> bool:
+    """Whether the MP3 is the one this JSON sealed (its size and ends), and its lyrics are beside it."""
     try:
-        return timeline.get("mp3") == mp3_seal(path)
+        return timeline.get("mp3") == mp3_seal(mp3) and mp3.with_suffix(".lrc").is_file()
     except OSError:
         return False
 
@@ -138,8 +139,7 @@ def unchanged(mp3: Path, timeline: dict | None, source: str) -> bool:
     files = timeline.get("source_files", [])
     if not isinstance(files, list) or not all(isinstance(name, str) for name in files):
         return False
-    return (timeline.get("source_key") == with_files(source, files) and mp3_is_whole(mp3, timeline)
-            and mp3.with_suffix(".lrc").is_file())
+    return timeline.get("source_key") == with_files(source, files) and outputs_whole(mp3, timeline)
 
 
 @dataclass
@@ -149,11 +149,13 @@ class Glance:
     current: list[tuple[str, Path, dict]] = field(default_factory=list)  # (id, its JSON's path, its timeline)
     rest: list[str] = field(default_factory=list)  # refs to load and compile: changed, forced, missing or misnamed
     sources: dict[str, str] = field(default_factory=dict)  # each found ref's source key, to record when built
+    read: dict[str, dict] = field(default_factory=dict)  # a ref of the rest's timeline, if it had one (not forced)
 
 
 def glance(project: Project, refs: list[str], *, force: bool = False, encode: str = "frames",
            engine: str | None = None) -> Glance:
-    """Which of these days are current at a glance (unchanged files, a whole MP3), without loading anything."""
+    """Which of these days are current at a glance (unchanged files, a whole MP3), without loading anything.
+    Each day's JSON is read here once for the whole build (`Glance.current`, `Glance.read`)."""
     common = fast_check_common(project, routine_ids(project), encode, engine)
     found = Glance()
     for ref in refs:
@@ -167,6 +169,8 @@ def glance(project: Project, refs: list[str], *, force: bool = False, encode: st
         data = None if force else read_json(timeline)
         if data is not None and unchanged(mp3, data, found.sources[ref]):
             found.current.append((routine_id, timeline, data))
-        else:
-            found.rest.append(ref)
+            continue
+        found.rest.append(ref)
+        if data is not None:  # build.is_current and finish_unchanged take it from here
+            found.read[ref] = data
     return found

@@ -112,8 +112,8 @@ def write_text_if_changed(target: Path, text: str) -> None:
     system.write_atomic(target, text)
 
 
-def write_json(target: Path, data: dict) -> None:
-    system.write_atomic(target, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+def write_json(target: Path, data: dict, sync: bool = True) -> None:
+    system.write_atomic(target, json.dumps(data, indent=1, ensure_ascii=False) + "\n", sync)
 
 
 def read_json(path: Path) -> dict | None:
@@ -127,7 +127,7 @@ def read_json(path: Path) -> dict | None:
 
 def write_playlists(project: Project, read: dict[Path, dict] | None = None) -> list[Path]:
     """weekN.m3u8 for each week and program.m3u8 for all, from the days built in the output folder.
-    `read`: timelines already read in this build (unchanged since)."""
+    `read`: timelines this build has already read, as they now are on disk."""
     weeks: dict[int, list[tuple[str, int, str]]] = {}
     everything = []
     for routine_id in series_ids(project):  # a coach's extra day is not part of the series' playlists
