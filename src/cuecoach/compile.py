@@ -5,8 +5,9 @@ Timing contract
 * A timed block of N seconds runs from the onset of its start tone to the onset of its
   stop tone: exactly N seconds, whatever is said inside it.
 * Every sound has a slot: speech gets the estimated time to say it (``spoken.estimate_ms``),
-  tones a fixed slot (``SOUND_SLOT_MS``). Slots never overlap, and at least ``PAUSE_MS``
-  separates two of them. The build checks that each real clip fits its slot.
+  a count word and tones a fixed slot (``COUNT_SLOT_MS``, ``SOUND_SLOT_MS``). Slots never
+  overlap, and at least ``PAUSE_MS`` separates two of them. The build checks that each real
+  clip fits its slot.
 * Time to move: before every first side, and between sides, the runner gets a quiet time
   after the last spoken word (``setup_time`` / ``switch_time``, by default the series'
   ``gaps.get_ready`` / ``gaps.switch_sides``), then the lead-in: the countdown words (or
@@ -63,6 +64,15 @@ class Event:
     @property
     def end_ms(self) -> int:
         return self.at_ms + self.slot_ms
+
+
+@dataclass(frozen=True)
+class Words:
+    """A line as it will be heard: its words spoken out, the time kept for them, where they were written."""
+
+    text: str
+    slot_ms: int
+    where: Where | None = None
 
 
 @dataclass(frozen=True)
@@ -142,18 +152,21 @@ class _Compiler:
     def estimate(self, text: str) -> int:
         return estimate_ms(text, self.program.rate, self.program.engine)
 
-    def say(self, at: int, line: Line | str, role: str, block: int | None = None, /, **fields: object) -> int:
-        """Put a spoken line at `at`; returns the end of its slot."""
-        where = line.where if isinstance(line, Line) else None
+    def words(self, line: Line | str, slot_ms: int | None = None, /, **fields: object) -> Words:
+        """A line as it is said, with its slot: `slot_ms` if given (a count word's), else its estimate."""
         raw = line.text if isinstance(line, Line) else line
         text = spoken(raw.format(**fields) if fields else raw)
         text = text[:1].upper() + text[1:]  # a phrase may begin with a placeholder: "{number} of {count}"
-        slot = COUNT_SLOT_MS if role in ("countdown", "lead-in") else self.estimate(text)
-        self.events.append(Event(at, slot, "speech", text, role, where, block))
-        return at + slot
+        return Words(text, slot_ms if slot_ms is not None else self.estimate(text),
+                     line.where if isinstance(line, Line) else None)
+
+    def say(self, at: int, line: Words, role: str, block: int | None = None) -> int:
+        """Put a spoken line at `at`; returns the end of its slot."""
+        self.events.append(Event(at, line.slot_ms, "speech", line.text, role, line.where, block))
+        return at + line.slot_ms
 
     def phrase(self, at: int, key: str, block: int | None = None, /, **fields: object) -> int:
-        return self.say(at, self.program.phrases[key], key.replace("_", "-"), block, **fields)
+        return self.say(at, self.words(self.program.phrases[key], **fields), key.replace("_", "-"), block)
 
     def sound(self, at: int, name: str, block: int | None = None) -> int:
         self.events.append(Event(at, SOUND_SLOT_MS[name], "sound", name, name, None, block))
@@ -165,7 +178,7 @@ class _Compiler:
             if role == "lead-in" and self.program.lead_in == "pips":
                 self.sound(at + i * COUNT_STEP_MS, "pip", block)
             else:
-                self.say(at + i * COUNT_STEP_MS, word, role, block)
+                self.say(at + i * COUNT_STEP_MS, self.words(word, COUNT_SLOT_MS), role, block)
         return at + len(self.program.countdown) * COUNT_STEP_MS
 
     def sides(self, ex: Exercise) -> tuple[Line, Line]:
@@ -198,7 +211,7 @@ class _Compiler:
         t = self.phrase(t, "welcome" + suffix, series=program.title, title=routine.title,
                         **({} if full else {"length": length})) + PAUSE_MS
         if routine.intro is not None:
-            t = self.say(t, routine.intro, "intro") + PAUSE_MS
+            t = self.say(t, self.words(routine.intro), "intro") + PAUSE_MS
         if full:  # the short welcome says the length itself
             t = self.phrase(t, "length", length=length) + PAUSE_MS
         if routine.equipment:
@@ -225,7 +238,7 @@ class _Compiler:
                         count=number_words(len(self.routine.steps)), name=ex.say.text,
                         duration=announce_duration(ex)) + PAUSE_MS
         for line in self.setup_lines(step):
-            t = self.say(t, line, "setup") + PAUSE_MS
+            t = self.say(t, self.words(line), "setup") + PAUSE_MS
         sides = self.sides(ex)
         if timing.sides == 2:
             t = self.phrase(t, "side_first", side=sides[0].text) + PAUSE_MS
@@ -245,7 +258,7 @@ class _Compiler:
     def switch(self, stop: int, ex: Exercise) -> int:
         """Between sides: the switch line, the side's name, quiet time to move, the lead-in. Returns the start."""
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
-        t = self.say(t, ex.switch or self.program.phrases["switch_sides"], "switch") + PAUSE_MS
+        t = self.say(t, self.words(ex.switch or self.program.phrases["switch_sides"]), "switch") + PAUSE_MS
         end = self.phrase(t, "side_next", side=self.sides(ex)[1].text)
         quiet = ex.switch_time if ex.switch_time is not None else self.program.gaps.switch_sides
         return self.count(end + _ms(quiet), "lead-in")
@@ -258,14 +271,15 @@ class _Compiler:
         if ex.timing.sides == 2:
             t = self.phrase(t, "side_first", side=self.sides(ex)[0].text) + PAUSE_MS
         lead_at = start - len(self.program.countdown) * COUNT_STEP_MS
-        fields = {"set": number_words(next_set), "sets": number_words(ex.timing.sets)}
-        at = lead_at - PAUSE_MS - self.estimate(spoken(self.program.phrases["next_set"].text.format(**fields)))
+        call = self.words(self.program.phrases["next_set"], set=number_words(next_set),
+                          sets=number_words(ex.timing.sets))
+        at = lead_at - PAUSE_MS - call.slot_ms
         if at < t:
             self.rate_problems.append((ex.timing.where, f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short "
                                                         "for the stop tone, the rest and next-set calls and the lead-in",
                                        "make the rest longer, or raise 'rate' in program.yaml"))
             at = t
-        self.phrase(at, "next_set", **fields)
+        self.say(at, call, "next-set")
         return self.count(max(lead_at, at), "lead-in")
 
     def block(self, start: int, step: Step, side: int | None, set_number: int) -> int:
@@ -305,7 +319,8 @@ class _Compiler:
         earliest = free_from
         busy = [(a, b) for a, b in taken[1:]]  # the start tone is not a line: the cue may follow it closely
         for i, cue in enumerate(cues):
-            length = self.estimate(spoken(cue.text))
+            said = self.words(cue)
+            length = said.slot_ms
             aimed = max(earliest, free_from + _round10(i * spacing))
             # where it is aimed if it fits there, else the first free moment after the cue before it
             at = _first_free(aimed, length, busy)
@@ -317,7 +332,7 @@ class _Compiler:
                                                  f"{length / 1000:.1f} s with {LINE_GAP_MS / 1000:g} s of quiet around "
                                                  "it); shorten it, give that day fewer cues, or raise the rate"))
                 continue
-            end = self.say(at, cue, "cue", number)
+            end = self.say(at, said, "cue", number)
             busy.append((at, end))
             earliest = end + LINE_GAP_MS
 
