@@ -50,7 +50,8 @@ def main() -> None:
     features = np.array([spoken.length_features(t) for t in texts])
     scale = spoken.rate_scale(settings.rate)
     coef, *_ = np.linalg.lstsq(features * scale, ms, rcond=None)
-    print("  fit at 160 wpm (constant, letters, words, sentence breaks, commas):", np.round(coef, 1))
+    print(f"  fit at {spoken.CALIBRATION_RATE} wpm (constant, letters, words, sentence breaks, commas):",
+          np.round(coef, 1))
 
 
 if __name__ == "__main__":

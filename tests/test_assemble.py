@@ -178,8 +178,9 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_cli("build", "short", cwd=folder)
     run_cli("build", "short", "--encode", "whole", "--output", "whole", cwd=folder)
     project = Project.at(folder)
-    sounds = read_sounds(project)
-    job = prepare(Days(project, load_series_or_raise(project)), "short", sounds)
+    days = Days(project, load_series_or_raise(project))
+    sounds = read_sounds(project, days.series.program.lead_in)
+    job = prepare(days, "short", sounds)
     pcm = render(job.script, leveled_clips(job), tones(sounds, job.settings.loudness))
     return {"folder": folder, "rendered": np.frombuffer(bytes(pcm), dtype="<i2").astype(np.float64) / 32768.0,
             "frames": folder / "output" / "short.mp3", "whole": folder / "whole" / "short.mp3",

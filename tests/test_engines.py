@@ -15,6 +15,7 @@ from listen import RATE, decode
 from cuecoach import audio, synth
 from cuecoach.errors import BuildError
 from cuecoach.render import GRID_SHIFT_MAX_MS
+from cuecoach.schema import Program
 from cuecoach.synth import SpeechCache, VoiceSettings, ensure_clips
 
 piper = pytest.importorskip("piper", reason="the Piper engine is installed by `make setup`")
@@ -49,7 +50,7 @@ def test_a_piper_build_is_heard_with_its_tones_silences_and_level(project: Path)
 
 
 def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path, monkeypatch) -> None:
-    settings = VoiceSettings("en-us", 160)
+    settings = VoiceSettings("en-us", Program.rate)
     real = synth.pyttsx3_engine.Engine.speak_here
     spoke = tmp_path / "spoke"
     spoke.mkdir()
@@ -67,7 +68,7 @@ def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path,
     clips = ensure_clips([text], settings, cache)
     attempts = {int(p.name) for p in spoke.iterdir()}
     assert len(attempts) == 2 and os.getpid() not in attempts  # made again, by a fresh process
-    low, high = synth.spoken.expected_range_ms(text, 160, "pyttsx3")
+    low, high = synth.spoken.expected_range_ms(text, settings.rate, settings.engine)
     assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high
     assert cache.get(settings.key(text)) == clips[text]  # only the good clip was cached
 
@@ -144,7 +145,7 @@ def test_say_writes_one_line_with_either_engine(project: Path, tmp_path: Path) -
 @pytest.mark.parametrize("rate", [120, 220])
 def test_right_clips_pass_the_length_check_at_the_ends_of_the_rate_range(tmp_path: Path, rate: int) -> None:
     """Real espeak: lines that once fell just outside the accepted range at a brisk or calm pace (the fitted
-    model scales less well away from 160 words a minute) are accepted and cached, not refused."""
+    model scales less well away from its calibration rate) are accepted and cached, not refused."""
     settings = VoiceSettings("en-us", rate)
     texts = ["Now your right thigh on the roller.", "Breathe slowly. Sink a little deeper.", "Three."]
     clips = ensure_clips(texts, settings, SpeechCache(tmp_path))

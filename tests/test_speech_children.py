@@ -13,9 +13,10 @@ import pytest
 from cuecoach import synth, system
 from cuecoach.build import build
 from cuecoach.load import Project
+from cuecoach.schema import Program
 from cuecoach.synth import SpeechCache, VoiceSettings, make_in_children, pyttsx3_engine
 
-SETTINGS = VoiceSettings("en-us", 160)
+SETTINGS = VoiceSettings("en-us", Program.rate)
 LINES = ["Lie on your back with your knees bent.", "Three.", "Breathe slowly. Sink a little deeper.",
          "Now your right thigh on the roller.", "Ten times, slowly.", "Switch sides.", "Two.",
          "Press your lower back gently into the mat, then let it go.", "Rest.", "Start.",

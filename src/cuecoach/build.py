@@ -86,7 +86,7 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project, lead_in: str = "count") -> dict[str, bytes]:
+def read_sounds(project: Project, lead_in: str) -> dict[str, bytes]:
     """The sound files a build uses: the pip only for a series whose lead-in is pips."""
     sounds = {}
     for name in (s for s in SOUNDS if s != "pip" or lead_in == "pips"):

@@ -32,8 +32,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from .errors import InputError, Where
-from .schema import Exercise, Line, Problems, Program, Routine, Step
-from .spoken import duration_words, estimate_ms, join_words, number_words, spoken
+from .schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
+from .spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
 
 PAUSE_MS = 300  # the least silence between two sounds
 LINE_GAP_MS = 1500  # the least silence between two lines inside a timed block
@@ -43,10 +43,8 @@ SOUND_SLOT_MS = {"start": 1000, "stop": 1000, "finish": 3000, "pip": 300}  # the
 SOUNDS = tuple(SOUND_SLOT_MS)
 COUNT_STEP_MS = 1000  # countdown and lead-in: one word (or pip) a second
 COUNT_SLOT_MS = 900  # a count word's slot: one short word; the build checks the real clip against it
-COUNT_WORD_MAX_MS = 1000  # a count word longer than this at 160 words a minute is not one short word
+COUNT_WORD_MAX_MS = 1000  # a count word longer than this at the calibration rate is not one short word
 CALLS_MIN_S = 40  # blocks this long or longer hear "halfway" and "ten seconds left"
-FASTEST_RATE = 400  # the fastest rate program.yaml accepts
-REFERENCE_RATE = 160
 
 
 @dataclass(frozen=True)
@@ -363,7 +361,7 @@ def _compile(routine: Routine, program: Program, known: frozenset[str]) -> _Comp
 def _count_word_problems(program: Program) -> Problems:
     return [(word.where, f"countdown word '{word.text}' takes longer than one second to say; use a single "
                          "short word") for word in program.countdown
-            if estimate_ms(spoken(word.text), REFERENCE_RATE) > COUNT_WORD_MAX_MS]
+            if estimate_ms(spoken(word.text), CALIBRATION_RATE) > COUNT_WORD_MAX_MS]
 
 
 def slowest_rate(routine: Routine, program: Program, known: frozenset[str], where: Where) -> int | None:
@@ -371,7 +369,7 @@ def slowest_rate(routine: Routine, program: Program, known: frozenset[str], wher
     def fits(rate: int) -> bool:
         return all(w != where for w, _, _ in _compile(routine, replace(program, rate=rate), known).rate_problems)
 
-    low, high = program.rate, FASTEST_RATE
+    low, high = program.rate, MAX_RATE  # the fastest rate program.yaml accepts
     if not fits(high):
         return None
     while high - low > 1:  # speech only grows as the rate slows

@@ -21,8 +21,8 @@ class Tags:
     album: str
     artist: str
     track: str  # "3/42"; "" for a routine outside the series (no track number)
+    genre: str
     comment: str = ""
-    genre: str = "Fitness"
     year: int | None = None
     cover: str | None = None  # path of a JPEG or PNG to attach as the front cover
 

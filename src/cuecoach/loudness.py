@@ -16,7 +16,6 @@ from functools import lru_cache
 import numpy as np
 
 RATE = 44_100
-DEFAULT_TARGET_LUFS = -19.0  # a mono podcast (Apple, AES): a mono file on two earbuds plays 3 dB louder than stereo
 TONE_BELOW_VOICE_LU = 0.0  # tones as loud as the voice: a start heard across a room
 CLIP_ABOVE_TRACK_LU = 0.6  # tracks measured 0.6 LU under their clips (-19.7 to -19.6 over 42 days, clips at -19)
 PEAK_CEILING_DBTP = -3.0  # true peak of a clip; 64 kbps MP3s of all 42 days measured at most 0.4 dB over it
@@ -216,12 +215,12 @@ def _set_level(x: np.ndarray, lufs: float) -> np.ndarray:
     return np.clip(y, -ceiling, ceiling, out=y)
 
 
-def prepare_speech(pcm: bytes, target_lufs: float = DEFAULT_TARGET_LUFS) -> bytes:
+def prepare_speech(pcm: bytes, target_lufs: float) -> bytes:
     """Level a speech clip once, for good: gently compressed, at the clip loudness, true peaks under the ceiling."""
     return to_pcm(_set_level(compress(samples(pcm)), clip_lufs(target_lufs)))
 
 
-def prepare_tone(pcm: bytes, target_lufs: float = DEFAULT_TARGET_LUFS) -> bytes:
+def prepare_tone(pcm: bytes, target_lufs: float) -> bytes:
     """Set a tone at its fixed level under the voice."""
     return to_pcm(_set_level(samples(pcm), tone_lufs(target_lufs)))
 

@@ -23,6 +23,7 @@ MAX_SETS = 20
 MAX_TEXT_CHARS = 300  # one spoken line; longer is a paragraph pasted by mistake
 MAX_MOVE_S = 60  # quiet time to move: longer is a typo
 MAX_ROUTINE_S = 3 * 3600  # a day's timed blocks together
+MIN_RATE, MAX_RATE = 80, 400  # the speaking rates program.yaml accepts, in words a minute
 
 Problems = list[tuple[Where, str]]
 
@@ -115,18 +116,18 @@ INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder l
 
 @dataclass(frozen=True)
 class Program:
-    """Settings shared by every routine of a series (program.yaml)."""
+    """Settings shared by every routine of a series (program.yaml). A setting that program.yaml may leave out
+    has its default here, and only here: everything else refers to these (Program.rate...)."""
 
     title: str
-    artist: str
-    voice: str | None
-    rate: int
-    bitrate: str
     equipment: dict[str, str]
     gaps: Gaps
     phrases: dict[str, Line]
     countdown: tuple[Line, Line, Line]
     where: dict[str, Where] = field(default_factory=dict)  # key -> position, for later errors
+    voice: str | None = None  # part of a voice's id or name; None: the engine's default voice
+    rate: int = 160  # words a minute
+    bitrate: str = "64k"  # a constant MP3 bit rate, for mono speech
     lead_in: str = "count"  # LEAD_INS
     instruction: str = "auto"  # INSTRUCTIONS
     sides: tuple[Line, Line] = (Line(DEFAULT_SIDES[0], Where("program.yaml")), Line(DEFAULT_SIDES[1], Where("program.yaml")))
@@ -134,7 +135,9 @@ class Program:
     genre: str = "Fitness"
     cover: str | None = None  # an image, relative to the routines folder
     author: str = "cuecoach"  # who made the series: the MP3s' artist and the podcast's author
-    loudness: float = -19.0  # LUFS every track measures (mono podcast target)
+    # LUFS every track measures: a mono podcast's target (Apple, AES); a mono file on two earbuds plays 3 dB
+    # louder than stereo
+    loudness: float = -19.0
     engine: str = "pyttsx3"  # speech engine: pyttsx3 or piper
 
 
@@ -376,11 +379,12 @@ def _loudness(node: Node, problems: Problems) -> float | None:
     """'loudness': the LUFS every track measures, -30 to -10 (-19 for mono podcasts, -16 for stereo-minded players)."""
     value = node.value
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        problems.append((node.where, f"'loudness' must be a number of LUFS, not {describe(node)}; write -19 "
-                                     "(the mono podcast target) or -16"))
+        problems.append((node.where, f"'loudness' must be a number of LUFS, not {describe(node)}; write "
+                                     f"{Program.loudness:g} (the mono podcast target) or -16"))
         return None
     if not -30 <= value <= -10:
-        problems.append((node.where, f"'loudness' is {value:g} LUFS; give a value from -30 to -10, such as -19"))
+        problems.append((node.where, f"'loudness' is {value:g} LUFS; give a value from -30 to -10, such as "
+                                     f"{Program.loudness:g}"))
         return None
     return float(value)
 
@@ -404,7 +408,7 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
         "artist": lambda n: _text(n, "'artist'", problems),
         "author": lambda n: _text(n, "'author'", problems),
         "voice": lambda n: None if n.value in (None, "") else _text(n, "'voice'", problems),
-        "rate": lambda n: _number(n, "'rate'", 80, 400, problems, integer=True, example=160),
+        "rate": lambda n: _number(n, "'rate'", MIN_RATE, MAX_RATE, problems, integer=True, example=Program.rate),
         "bitrate": lambda n: _text(n, "'bitrate'", problems),
         "year": lambda n: _number(n, "'year'", 1900, 2200, problems, integer=True, example=2026),
         "genre": lambda n: _text(n, "'genre'", problems),
@@ -467,16 +471,11 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
     if (any(key not in phrases for key in PHRASES) or len(countdown) != 3 or len(gaps) < len(GAP_KEYS)
             or not fields.get("title") or not equipment):
         return None
+    settings = {key: value for key, value in fields.items() if value is not None and key != "artist"}
+    if "author" not in settings and fields.get("artist"):
+        settings["author"] = fields["artist"]  # the older name of 'author', still read
     return Program(
-        title=fields["title"], artist=fields.get("artist") or "cuecoach", voice=fields.get("voice"),
-        rate=fields.get("rate") or 160, bitrate=fields.get("bitrate") or "64k", equipment=equipment,
-        gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
-        year=fields.get("year"), genre=fields.get("genre") or "Fitness", cover=fields.get("cover"),
-        author=fields.get("author") or fields.get("artist") or "cuecoach",
-        loudness=fields["loudness"] if fields.get("loudness") is not None else -19.0,
-        engine=fields.get("engine") or "pyttsx3",
-        lead_in=fields.get("lead_in") or "count", instruction=fields.get("instruction") or "auto",
-        **({"sides": fields["sides"]} if fields.get("sides") else {}),
+        **settings, equipment=equipment, gaps=Gaps(**gaps), phrases=phrases, countdown=countdown,  # type: ignore[arg-type]
         where={key: node.where for key, (_, node) in top.items()}
         | {f"gaps.{k}": n.where for k, (_, n) in top["gaps"][1].value.items()}
         | {f"phrases.{k}": n.where for k, (_, n) in top["phrases"][1].value.items()},

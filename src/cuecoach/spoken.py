@@ -76,12 +76,13 @@ def join_words(items: list[str]) -> str:
 
 
 # Speaking time is estimated from the text so that `plan` needs no synthesis. The model
-# was fitted on espeak-ng (en-us, 160 words a minute): about 62 ms a letter, 28 ms a word,
+# was fitted on espeak-ng (en-us, at CALIBRATION_RATE): about 62 ms a letter, 28 ms a word,
 # 560 ms between sentences and 330 ms at a comma, then made generous by 10 % and 400 ms
 # (over the program's 677 lines, real speech came to 0.83 of the estimate on average and
 # 0.95 at most). Other rates scale it, by a power
 # measured at 120 to 250 words a minute. The build
 # checks every real clip against its slot and fails if one overruns.
+CALIBRATION_RATE = 160  # words a minute: the rate the models here (estimate_ms, EXPECTED_FIT) were fitted at
 _SENTENCE_BREAK = re.compile(r"[.!?:;](?=\s)")
 
 
@@ -110,11 +111,11 @@ def length_features(text: str) -> tuple[int, int, int, int, int]:
 
 
 def rate_scale(rate: int) -> float:
-    """How much longer speech at `rate` takes than at 160 words a minute (measured: less than the ratio)."""
-    return (160 / rate) ** (1.05 if rate < 160 else 0.85)
+    """How much longer speech at `rate` takes than at the calibration rate (measured: less than the ratio)."""
+    return (CALIBRATION_RATE / rate) ** (1.05 if rate < CALIBRATION_RATE else 0.85)
 
 
-# Central models (ms at 160 words a minute, per feature of length_features), least-squares fits
+# Central models (ms at the calibration rate, per feature of length_features), least-squares fits
 # over the program's 677 lines (tests/calibrate_speech.py): for the length check, not the plan.
 EXPECTED_FIT = {"pyttsx3": (64.2, 66.2, 11.0, 561.7, 290.4), "piper": (-94.5, 65.2, 0.0, 713.4, 398.4)}
 # share of the central model accepted; measured over the program: pyttsx3 0.81 to 1.55 at 160 words a minute,

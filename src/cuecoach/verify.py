@@ -18,7 +18,8 @@ from .errors import CueError
 from .build import outputs
 from .export import read_json
 from .load import Project
-from .loudness import DEFAULT_TARGET_LUFS, samples
+from .loudness import samples
+from .schema import Program
 from .timeline import clock
 
 TIME_TOLERANCE_MS = 20
@@ -114,7 +115,7 @@ def measure_loudness(path: Path) -> tuple[float, float]:
     return parse_ebur128(log.decode("utf-8", "replace"))
 
 
-def check_loudness(mp3: Path, report: Report, target: float = DEFAULT_TARGET_LUFS) -> None:
+def check_loudness(mp3: Path, report: Report, target: float) -> None:
     integrated, true_peak = measure_loudness(mp3)
     if abs(integrated - target) > LOUDNESS_TOLERANCE_LU:
         report.problems.append(f"loudness {integrated:.1f} LUFS, target {target:g} ± {LOUDNESS_TOLERANCE_LU:g}")
@@ -157,7 +158,7 @@ def verify_day(project: Project, routine: str) -> Report:
         tones = {name: samples(audio.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
         check_timing(samples(pcm), timeline, tones, report)
         report.facts.insert(0, clock(len(pcm) // 2 * 1000 // audio.FRAME_RATE))
-        check_loudness(mp3, report, float(timeline.get("loudness", DEFAULT_TARGET_LUFS)))
+        check_loudness(mp3, report, float(timeline.get("loudness", Program.loudness)))
         check_chapters(mp3, timeline, report)
     except CueError as exc:
         report.problems.append(str(exc))

@@ -25,6 +25,7 @@ from typing import Callable, Protocol
 
 from .. import audio, loudness, spoken, system
 from ..errors import BuildError, CueError
+from ..schema import Program
 from . import piper_engine, pyttsx3_engine
 
 SYNTH_FORMAT = 8  # bump when the way clips are made changes: every key changes with it
@@ -47,8 +48,8 @@ class Engine(Protocol):
 class VoiceSettings:
     voice: str | None
     rate: int
-    engine: str = pyttsx3_engine.NAME
-    loudness: float = loudness.DEFAULT_TARGET_LUFS  # the program's target; sets every clip's level
+    engine: str = Program.engine
+    loudness: float = Program.loudness  # the program's target; sets every clip's level
 
     def identity(self) -> str:
         return (pyttsx3_engine.identity() if self.engine == pyttsx3_engine.NAME
