@@ -75,7 +75,7 @@ def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path,
 
 def test_a_line_whose_clips_keep_coming_out_the_wrong_length_fails_after_its_attempts(tmp_path: Path, monkeypatch
                                                                                       ) -> None:
-    settings = VoiceSettings("en-us", 160)
+    settings = VoiceSettings("en-us", Program.rate)
     real = synth.pyttsx3_engine.Engine.speak_here
     spoke = tmp_path / "spoke"
     spoke.mkdir()
@@ -88,7 +88,7 @@ def test_a_line_whose_clips_keep_coming_out_the_wrong_length_fails_after_its_att
     monkeypatch.setattr(synth, "_engines", {})
     text = "Lie on your back with your knees bent and your feet flat on the floor."
     cache = SpeechCache(tmp_path / "cache")
-    with pytest.raises(BuildError, match="keeps speaking .* outside the .* at 160 words a minute"):
+    with pytest.raises(BuildError, match=f"keeps speaking .* outside the .* at {settings.rate} words a minute"):
         ensure_clips([text], settings, cache)
     assert len(list(spoke.iterdir())) == synth.ATTEMPTS  # each attempt by a fresh process
     assert cache.get(settings.key(text)) is None  # nothing wrong was cached
