@@ -281,14 +281,14 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
         finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
     kept = {timeline: data for _, timeline, data in seen.current}  # timelines read in this build, as they are now
     if seen.rest:
-        todo = stale(project, seen, finish, kept, force=force, encode=encode, engine=engine)
+        todo = stale(project, seen, finish, kept, encode=encode, engine=engine)
         make_all(todo, jobs or os.cpu_count() or 1, encode, on_start, finish, on_synth)
     write_playlists(project, kept)
     return summary
 
 
 def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], kept: dict[Path, dict], *,
-          force: bool, encode: str, engine: str | None) -> list[Job]:
+          encode: str, engine: str | None) -> list[Job]:
     """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
     Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
@@ -302,8 +302,8 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
-        timeline = seen.read.get(ref)  # as the cheap check read it: nothing has written it since
-        if not force and timeline is not None and is_current(job, timeline):
+        timeline = seen.read.get(ref)  # as the cheap check read it (not with --force); nothing wrote it since
+        if timeline is not None and is_current(job, timeline):
             kept[job.timeline] = finish_unchanged(job, timeline)
             finish(DayResult(job.script.routine, "skipped", duration_ms=job.script.duration_ms,
                              warnings=warning_lines(job.script)))
