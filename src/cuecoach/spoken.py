@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from num2words import num2words
 
@@ -41,6 +42,7 @@ def _say_range(low: str, high: str | None) -> str:
     return _say_number(low) + (f" to {_say_number(high)}" if high else "")
 
 
+@lru_cache(maxsize=8192)  # pure, and a build asks for the same few hundred lines thousands of times
 def spoken(text: str) -> str:
     """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
     for pattern, replacement in _SYMBOLS:
@@ -96,6 +98,7 @@ LENGTH_LOW = {"pyttsx3": 0.38, "piper": 0.38}
 ENGINE_FACTOR = {"pyttsx3": 1.0, "piper": 1.08}  # on all but the fixed 400 ms
 
 
+@lru_cache(maxsize=8192)  # pure, and asked for the same lines over and over (see spoken)
 def estimate_ms(text: str, rate: int, engine: str = "pyttsx3") -> int:
     """A generous estimate of how long `text` takes to say at `rate` words a minute, in ms."""
     _, letters, words, breaks, commas = length_features(text)
