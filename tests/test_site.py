@@ -18,7 +18,7 @@ import pytest
 from mutagen.id3 import ID3
 from PIL import Image
 
-from conftest import ROOT, Served, run_cli, serving
+from conftest import ROOT, STOP_TIMEOUT_S, Served, run_cli, serving
 from cuecoach.serve import make_server
 
 DAYS = ["week1-day1", "week1-day2", "week2-day1"]
@@ -144,7 +144,7 @@ def test_ctrl_c_stops_the_server_cleanly(built_series: Path) -> None:
     assert code == 0 and "stopped" in stderr and "Traceback" not in stderr, stderr
     with serving(built_series) as served:
         served.process.terminate()  # SIGTERM, as a service manager stops it
-        assert served.process.wait(timeout=10) == 0
+        assert served.process.wait(timeout=STOP_TIMEOUT_S) == 0
 
 
 def test_publish_writes_a_site_that_validates_the_same_way(built_series: Path, tmp_path: Path) -> None:

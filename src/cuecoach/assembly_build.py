@@ -26,7 +26,8 @@ from .build import DayResult, Job, finish_day, speech_error, tones, warning_line
 from .errors import BuildError, CueError
 from .export import id3_tag
 from .render import overrun_error, overruns_by_length, start_of
-from .synth import IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_in_children
+from .synth import (IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_in_children,
+                    make_in_worker)
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 
@@ -34,17 +35,18 @@ LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own 
 def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None,
            on_line: Callable[[str], None] | None = None) -> tuple[list[str], dict[str, str]]:
     """Synthesize and cache `texts`; returns those made and, for each that failed, why. `on_line` hears of
-    each line as it is made, when this process makes them in children (a worker cannot call it)."""
+    each line as it is made, when this process makes them in children (a worker cannot call it; a process
+    that may not fork has a worker make them, and hears of them when it is done)."""
     made: list[str] = []
     cache = SpeechCache(cache_root)
-    if made_in_children(settings) and system.can_fork():
+    if made_in_children(settings):
         def note(text: str, _: bytes) -> None:
             made.append(text)
             if on_line:
                 on_line(text)
 
-        failed = make_in_children(texts, settings, cache, note, at_once)
-        return made, failed
+        make = make_in_children if system.can_fork() else make_in_worker
+        return made, make(texts, settings, cache, note, at_once)
     failed = {}
     for text in texts:
         try:
@@ -56,12 +58,9 @@ def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once:
 
 def _shares(texts: list[str], settings: VoiceSettings, jobs: int) -> list[list[str]]:
     """How the lines of one voice are split: the first share is spoken here, the others in spawned workers.
-    An engine whose clips are made in forked children makes them all here, many at once; but a process
-    with threads (a progress bar's) must not fork many, so then one worker does, unless --jobs is 1."""
-    if made_in_children(settings) and (system.can_fork() or jobs == 1 or len(texts) < LINES_PER_WORKER):
-        return [texts]
+    An engine whose clips are made in forked children makes them all in one go, from here (see _speak)."""
     if made_in_children(settings):
-        return [[], texts]
+        return [texts]
     workers = max(1, min(jobs, len(texts) // LINES_PER_WORKER))
     return [texts[i::workers] for i in range(workers)]
 

@@ -32,9 +32,13 @@ def conform(segment: AudioSegment) -> AudioSegment:
     if segment.sample_width != SAMPLE_WIDTH:
         segment = segment.set_sample_width(SAMPLE_WIDTH)
     if segment.frame_rate != FRAME_RATE:
-        segment = segment._spawn(resample(segment.raw_data, segment.frame_rate),
-                                 overrides={"frame_rate": FRAME_RATE})
+        segment = track_segment(resample(segment.raw_data, segment.frame_rate))
     return segment
+
+
+def track_segment(pcm: bytes) -> AudioSegment:
+    """PCM in the track's format as an AudioSegment."""
+    return AudioSegment(data=pcm, sample_width=SAMPLE_WIDTH, frame_rate=FRAME_RATE, channels=CHANNELS)
 
 
 def resample(pcm: bytes, rate: int) -> bytes:
@@ -60,8 +64,7 @@ def decode(data: bytes, what: str) -> AudioSegment:
     wav = system.run([system.ffmpeg(), "-v", "error", "-i", "pipe:0", "-f", "wav", "-ac", str(CHANNELS),
                       "-ar", str(FRAME_RATE), "-acodec", "pcm_s16le", "pipe:1"], f"decoding {what}", input=data)
     with wave.open(io.BytesIO(_fix_streamed_wav(wav))) as reader:
-        return AudioSegment(data=reader.readframes(reader.getnframes()), sample_width=SAMPLE_WIDTH,
-                            frame_rate=FRAME_RATE, channels=CHANNELS)
+        return track_segment(reader.readframes(reader.getnframes()))
 
 
 def _fix_streamed_wav(wav: bytes) -> bytes:
@@ -86,7 +89,8 @@ def load_file(path: Path) -> AudioSegment:
 
 
 def trim(segment: AudioSegment) -> AudioSegment:
-    """Cut the silence a speech engine leaves at both ends, keeping TRIM_KEEP_MS of margin.
+    """Cut the silence a speech engine leaves at both ends of a segment in the track's format, keeping
+    TRIM_KEEP_MS of margin.
 
     Silence is any millisecond whose RMS is under TRIM_THRESHOLD_DBFS (as pydub's
     detect_leading_silence judges it, but in one pass over the samples)."""
@@ -101,39 +105,39 @@ def trim(segment: AudioSegment) -> AudioSegment:
         return segment[:0]
     start = max(0, int(loud[0]) - TRIM_KEEP_MS) * step
     end = min(len(x), (int(loud[-1]) + 1 + TRIM_KEEP_MS) * step)
-    return segment._spawn(segment.raw_data[start * SAMPLE_WIDTH:end * SAMPLE_WIDTH])
+    return track_segment(segment.raw_data[start * SAMPLE_WIDTH:end * SAMPLE_WIDTH])
 
 
 def read_track_wav(path: Path) -> bytes | None:
     """Raw PCM of a WAV in the track's format, or None if the file is missing, truncated or in another format."""
-    try:
-        size = path.stat().st_size
-        with wave.open(str(path)) as reader:
-            params = reader.getparams()
-            pcm = reader.readframes(params.nframes)
-    except (OSError, wave.Error, EOFError):
-        return None
-    if (params.nchannels, params.sampwidth, params.framerate) != (CHANNELS, SAMPLE_WIDTH, FRAME_RATE):
-        return None
-    if len(pcm) != params.nframes * SAMPLE_WIDTH or size < len(pcm) + 44 or not pcm:
-        return None
-    return pcm
+    found = _track_wav(path, read=True)
+    return found[1] if found else None
 
 
 def track_wav_length(path: Path) -> int | None:
     """The samples of a WAV in the track's format, from its header and size alone (as read_track_wav
     would find them), or None if the file is missing, cut short or in another format."""
+    found = _track_wav(path, read=False)
+    return found[0] if found else None
+
+
+def _track_wav(path: Path, read: bool) -> tuple[int, bytes] | None:
+    """(frames, and their PCM if `read`) of a WAV in the track's format whose file is long enough for all
+    the frames its header names; None if it is missing, cut short, empty or in another format."""
     try:
         size = path.stat().st_size
         with wave.open(str(path)) as reader:
             params = reader.getparams()
+            pcm = reader.readframes(params.nframes) if read else b""
     except (OSError, wave.Error, EOFError):
         return None
     if (params.nchannels, params.sampwidth, params.framerate) != (CHANNELS, SAMPLE_WIDTH, FRAME_RATE):
         return None
     if not params.nframes or size < params.nframes * SAMPLE_WIDTH + 44:
         return None
-    return params.nframes
+    if read and len(pcm) != params.nframes * SAMPLE_WIDTH:
+        return None
+    return params.nframes, pcm
 
 
 def wav_header(n_frames: int) -> bytes:

@@ -5,11 +5,13 @@ build leaves the previous file or none, never half of one. Tests patch ``run`` t
 failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk. Python functions that
 need a process of their own (a speech engine that must start fresh) run in forked children
 (``in_children``), many at once, each answering through a pipe; a forked helper can stream its
-results back as they come (``child_stream``).
+results back as they come (``child_stream``), and it and the children it forks are ended together.
+Both refuse to fork where it is not safe (``can_fork`` says where).
 """
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import os
@@ -27,12 +29,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import IO, Any, Callable, Iterable, Iterator, NoReturn, Sequence
+from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
 from .errors import BuildError, CueError
 
 PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
 FRAME_HEADER = 9  # a streamed message: its kind (1 byte), a number (4) and its payload's length (4)
+_stream_out: int | None = None  # in a forked helper: its stream's write end, which its own children must not hold
 
 
 @contextmanager
@@ -216,15 +219,30 @@ class _Child:
 
 def can_fork() -> bool:
     """Whether this process may fork children that go on running Python: on POSIX, with no other thread
-    (a lock another thread holds at the fork stays held for ever in the child)."""
+    (a lock another thread holds at the fork stays held for ever in the child). `in_children` and
+    `child_stream` refuse otherwise; a caller that may be there asks first and takes another way."""
     return hasattr(os, "fork") and threading.active_count() == 1
+
+
+def _refuse_unless_can_fork() -> None:
+    if not can_fork():
+        why = "it has other threads" if hasattr(os, "fork") else "this system has no fork"
+        raise BuildError(f"cuecoach tried to fork a child process where it may not ({why}); this is a bug, "
+                         "please report it")
 
 
 def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, timeout_s: float
                 ) -> Iterator[tuple[Any, ChildOutcome]]:
     """Run each task (a tag, a function returning bytes) in a child forked for it alone, `at_once` at a
     time, and yield (tag, outcome) as each ends. Tasks appended to `tasks` meanwhile are run too (a retry).
-    A child still running after `timeout_s` is killed, and so are those running when the caller stops."""
+    A child still running after `timeout_s` is killed, and so are those running when the caller stops.
+    Refuses (BuildError) at once where forking is not safe (see can_fork)."""
+    _refuse_unless_can_fork()
+    return _run_children(tasks, at_once, timeout_s)
+
+
+def _run_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, timeout_s: float
+                  ) -> Iterator[tuple[Any, ChildOutcome]]:
     running: dict[int, _Child] = {}
     selector = selectors.DefaultSelector()
     try:
@@ -254,42 +272,50 @@ def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, tim
         selector.close()
 
 
-def _fork_piped(body: Callable[[int], NoReturn]) -> tuple[int, int]:
-    """Fork a child that runs `body` on the write end of a new pipe (and never returns): its pid, the read end."""
+def _fork_piped(body: Callable[[int], None]) -> tuple[int, int]:
+    """Fork a child that runs `body` on the write end of a new pipe: its pid, the read end. Every child starts
+    and ends alike: Ctrl-C ends it at once (its parent reports), what a library prints is not the user's
+    output, it holds no copy of a helper's stream (see child_stream), and it exits without running the
+    parent's cleanup or writing the parent's buffered output twice (status 1 if `body` raised)."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
-        os.close(read_end)
-        body(write_end)
+        code = 0
+        try:
+            os.close(read_end)
+            if _stream_out is not None:
+                os.close(_stream_out)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
+            body(write_end)
+        except BaseException:  # noqa: BLE001 - a child never returns into its parent's code
+            code = 1
+        finally:
+            os._exit(code)
     os.close(write_end)
     return pid, read_end
 
 
 def _fork(tag: Any, function: Callable[[], bytes], timeout_s: float) -> _Child:
-    pid, read_end = _fork_piped(functools.partial(_child, function))
+    pid, read_end = _fork_piped(functools.partial(_answer, function))
     return _Child(tag, pid, read_end, time.monotonic() + timeout_s)
 
 
-def _child(function: Callable[[], bytes], out: int) -> NoReturn:
-    """The forked child: run `function`, write b"+" and its bytes, or b"!" and what went wrong, and exit at
-    once (no cleanup of the parent's objects, no buffered output of the parent's written twice)."""
-    code = 0
+def _answer(function: Callable[[], bytes], out: int) -> None:
+    """In a forked child: run `function`, and write b"+" and its bytes, or b"!" and what went wrong."""
     try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)  # Ctrl-C ends a child at once; its parent reports
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)  # what a library prints is not the user's output
-        try:
-            answer = b"+" + function()
-        except CueError as exc:
-            answer = b"!" + str(exc).encode("utf-8", "replace")
-        except Exception as exc:  # noqa: BLE001 - reported by the parent, in one line
-            answer = b"!" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
-        view = memoryview(answer)
-        while view:
-            view = view[os.write(out, view):]
-    except BaseException:  # noqa: BLE001 - a child never returns into its parent's code
-        code = 1
-    finally:
-        os._exit(code)
+        answer = b"+" + function()
+    except CueError as exc:
+        answer = b"!" + str(exc).encode("utf-8", "replace")
+    except Exception as exc:  # noqa: BLE001 - reported by the parent, in one line
+        answer = b"!" + f"{type(exc).__name__}: {exc}".encode("utf-8", "replace")
+    _write_all(out, answer)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def _ended(child: _Child) -> ChildOutcome:
@@ -317,17 +343,31 @@ def _kill(child: _Child) -> None:
 @contextmanager
 def child_stream(function: Callable[[Callable[[bytes, int, bytes], None]], None]
                  ) -> Iterator[Iterator[tuple[bytes, int, bytes]]]:
-    """Run `function` in a forked child, where it sends messages (a kind, a number, a payload) with the
-    callable it is given; yield an iterator over the messages as they come. On leaving, the child is
-    ended (SIGTERM: it ends its own children first) if it is still running, and reaped."""
+    """Run `function` in a forked helper, where it sends messages (a kind, a number, a payload) with the
+    callable it is given; yield an iterator over the messages as they come. Refuses (BuildError) where
+    forking is not safe (see can_fork).
+
+    The helper leads a process group of its own, which the children it forks join, and they hold no copy
+    of its stream: the stream ends when the helper does, even if one of its children hangs. On leaving (the
+    stream ended, the caller stopped, Ctrl-C, which reaches only this process now) the whole group is
+    killed at once, so that nothing the helper started runs on, and the helper is reaped. Its children,
+    orphaned, are reaped by init."""
+    _refuse_unless_can_fork()
     pid, read_end = _fork_piped(functools.partial(_stream_child, function))
     reader = os.fdopen(read_end, "rb")
     try:
+        _lead_own_group(pid)  # here too: either side may run first after the fork
         yield _frames(reader)
     finally:
         reader.close()
-        os.kill(pid, signal.SIGTERM)  # no error if it has ended: it waits for us to reap it
+        with contextlib.suppress(ProcessLookupError):  # a group whose members have all been reaped
+            os.killpg(pid, signal.SIGKILL)  # the helper is unreaped till below: its group id is not reused
         os.waitpid(pid, 0)
+
+
+def _lead_own_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):  # it has ended, or has done it itself
+        os.setpgid(pid, pid)
 
 
 def _frames(reader: IO[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
@@ -339,23 +379,13 @@ def _frames(reader: IO[bytes]) -> Iterator[tuple[bytes, int, bytes]]:
         yield header[:1], int.from_bytes(header[1:5], "little"), payload
 
 
-def _stream_child(function: Callable[[Callable[[bytes, int, bytes], None]], None], out: int) -> NoReturn:
+def _stream_child(function: Callable[[Callable[[bytes, int, bytes], None]], None], out: int) -> None:
+    """The helper: in a process group of its own before it forks anything, and known as a stream's writer."""
+    global _stream_out
+    _lead_own_group(0)
+    _stream_out = out
+
     def send(kind: bytes, number: int, payload: bytes) -> None:
-        view = memoryview(kind + number.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload)
-        while view:
-            view = view[os.write(out, view):]
+        _write_all(out, kind + number.to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload)
 
-    code = 0
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
-        signal.signal(signal.SIGTERM, _exit_on_signal)  # unwinds, so that the child's own children are ended
-        os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-        function(send)
-    except BaseException:  # noqa: BLE001 - a child never returns into its parent's code
-        code = 1
-    finally:
-        os._exit(code)
-
-
-def _exit_on_signal(number: int, frame: Any) -> None:
-    raise SystemExit(1)
+    function(send)

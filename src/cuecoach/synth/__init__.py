@@ -8,7 +8,8 @@ the tolerance is made again by a fresh engine, and never cached), and levelled f
 An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its clips made in forked
 children, many at once (`make_in_children`): a helper child forks a child for each attempt, which
 speaks one clip, and passes its file on; this process decodes, trims, checks and levels each clip as it
-comes, writes the cache, and asks again for the few whose length is off.
+comes, writes the cache, and asks again for the few whose length is off. A process that may not fork
+(it has threads: see system.can_fork) has a spawned worker do all this (`make_in_worker`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import contextlib
 import functools
 import hashlib
 import json
+import multiprocessing
 import os
 from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -194,6 +197,25 @@ def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCac
     return failed
 
 
+def make_in_worker(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
+                   on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
+    """make_in_children for a process that may not fork (it has threads: see system.can_fork): in a
+    spawned worker, which may; `on_made` hears of the clips once the worker is done."""
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as worker:
+        made, failed = worker.submit(_make_in_worker, texts, settings, cache, at_once).result()
+    for text, pcm in made.items():
+        on_made(text, pcm)
+    return failed
+
+
+def _make_in_worker(texts: list[str], settings: VoiceSettings, cache: SpeechCache, at_once: int | None
+                    ) -> tuple[dict[str, bytes], dict[str, str]]:
+    made: dict[str, bytes] = {}
+    failed = make_in_children(texts, settings, cache, made.__setitem__, at_once)
+    return made, failed
+
+
 def _take(kind: bytes, text: str, payload: bytes, settings: VoiceSettings, cache: SpeechCache,
           on_made: Callable[[str, bytes], None], failed: dict[str, str], wrong: dict[str, float]) -> None:
     """One message from the helper: a file the engine wrote (b"W"), why a text failed (b"F"), or a retry (b"R")."""
@@ -256,13 +278,13 @@ def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
             missing.append(text)
         else:
             clips[text] = pcm
-    if missing and made_in_children(settings) and system.can_fork():
+    if missing and made_in_children(settings):
         def made(text: str, pcm: bytes) -> None:
             clips[text] = pcm
             if on_synth:
                 on_synth(text)
 
-        failed = make_in_children(missing, settings, cache, made)
+        failed = (make_in_children if system.can_fork() else make_in_worker)(missing, settings, cache, made)
         for text in (text for text in missing if text in failed):
             if on_synth:
                 on_synth(text)  # the line that failed is the last one named

@@ -20,10 +20,11 @@ So each clip is spoken by a new engine in a forked child process, which makes ev
 utterance of its process: the same bytes whatever the build order, and however many clips are made at
 once. The build imports pyttsx3 and its driver (so children need not) but never starts espeak. A child
 mostly waits (for espeak's thread, for the driver's 10 ms loop), so many run at once: a helper child
-forks them (`synth.make_in_children`, `system.in_children`) and decodes, trims and checks each clip
-(in a fresh child that cost 7 of its 16 ms of CPU, in page faults), and the build's own process,
-which forks nothing meanwhile, levels and caches it (measured: levelling in a fresh process, or in
-one that keeps forking, took two to three times as long).
+forks them (`synth.make_in_children`, `system.in_children`) and only passes their files on, and the
+build's own process, which forks nothing meanwhile, decodes, trims, checks, levels and caches each clip
+(measured: decoding in the helper cost 3 ms a clip against 1 ms here, in a fresh child 7 of its 16 ms,
+most of it page faults; levelling in a fresh process, or in one that keeps forking, took two to three
+times as long). A process that may not fork (one with threads) has a spawned worker do all this.
 
 The child lets the driver cancel nothing: it queues voice, rate and file, then runs the driver's own
 loop (`startLoop()`), where espeak takes the rate before it speaks (its commands run in order) and
@@ -182,8 +183,8 @@ def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | No
 
 
 def _in_child(function: Callable[[], bytes]) -> bytes | None:
-    """`function`'s bytes, from a child forked for it (espeak), else from this process; None if the child
-    was lost (it died or hung, and was ended)."""
+    """`function`'s bytes, from a child forked for it (espeak; refused where forking is not safe), else from
+    this process; None if the child was lost (it died or hung, and was ended)."""
     if not fresh_process_per_clip():
         return function()
     preload()
