@@ -3,6 +3,7 @@ lyrics, and the playlists of the days built."""
 
 from __future__ import annotations
 
+import io
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import TYPE_CHECKING
 
 from . import system
 from .project import Project, outputs, series_ids
+
+ID3_HEADER_SIZE = 10  # "ID3", version, flags, size
 
 if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
     from .compile import Chapter, Script
@@ -30,14 +33,12 @@ class Tags:
 def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     """An ID3v2.3 tag: text frames, the year, a comment, the cover, and chapters in time order.
 
-    mutagen makes each frame (and converts it to v2.3); the frames are laid out here, because
-    mutagen's own save orders CHAP frames by size, which players and ffprobe then list out of
-    time order. The table of contents is flagged top-level and ordered.
+    mutagen writes each frame (in v2.3); the frames are laid out here, because mutagen's save
+    orders CHAP frames by size, which players and ffprobe then list out of time order. The table
+    of contents is flagged top-level and ordered.
     """
     from mutagen import id3  # here, not above: a build with nothing to do never needs it
-    from mutagen.id3._tags import ID3SaveConfig, save_frame  # frame by frame, in our order
 
-    config = ID3SaveConfig(3, "/")
     frames = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
               id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
     if tags.track:
@@ -56,11 +57,23 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
         mime = "image/png" if image[:4] == b"\x89PNG" else "image/jpeg"
         frames.append(id3.APIC(encoding=3, mime=mime, type=id3.PictureType.COVER_FRONT, desc="Cover",
                                data=image))
-    body = b"".join(save_frame(frame, config=config) for frame in frames)
+    body = b"".join(_frame_bytes(frame) for frame in frames)
     body += bytes(512)  # padding, so a tag editor can change a field without rewriting the file
     size = len(body)
     syncsafe = bytes((size >> shift) & 0x7F for shift in (21, 14, 7, 0))
     return b"ID3\x03\x00\x00" + syncsafe + body
+
+
+def _frame_bytes(frame) -> bytes:
+    """One ID3v2.3 frame's bytes, by mutagen's public save: a tag holding that frame alone, without
+    padding, less the tag's 10-byte header (the same bytes its save writes for the frame in a whole tag)."""
+    from mutagen import id3
+
+    tag = id3.ID3()
+    tag.add(frame)
+    out = io.BytesIO()
+    tag.save(out, v1=0, v2_version=3, v23_sep="/", padding=lambda info: 0)
+    return out.getvalue()[ID3_HEADER_SIZE:]
 
 
 def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter, ...], bitrate: str,
