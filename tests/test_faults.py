@@ -17,6 +17,7 @@ import pytest
 from conftest import CUECOACH, run_cli
 from cuecoach import system
 from cuecoach.build import build
+from cuecoach.errors import BuildError
 from cuecoach.load import Project
 
 
@@ -146,3 +147,32 @@ def test_leftovers_of_a_killed_writer_are_removed_by_the_next_build(project: Pat
     leftover.write_bytes(b"half an mp3")
     run_cli("build", "short", cwd=project)
     assert not leftover.exists()
+
+
+def test_a_started_program_is_waited_for_or_stopped(tmp_path: Path) -> None:
+    """system.started: finish() reports a failure in one line with what the program said; a program not
+    waited for is killed and reaped on leaving."""
+    with system.started(["sh", "-c", "echo 'no such encoder' >&2; exit 3"], "encoding x.mp3") as running:
+        with pytest.raises(BuildError, match=r"^encoding x.mp3: sh failed \(exit 3\): no such encoder$"):
+            running.finish()
+    with system.started(["sleep", "60"], "waiting") as running:
+        pid = running.proc.pid
+    assert running.proc.returncode is not None  # reaped: no zombie left
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+def test_silence_never_asked_for_is_stopped_and_not_cached(tmp_path: Path) -> None:
+    """The silent frames are encoded while a build speaks; a build that fails first leaves no cache entry
+    and no part file, and one that asks gets them (and caches them)."""
+    from cuecoach import assemble
+
+    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3"):
+        pass
+    assert not list((tmp_path / "frames").glob("stock-*")) and not list((tmp_path / "frames").glob(".*"))
+    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3") as ready:
+        stock = ready()
+    assert {len(frame) for frame in stock.silent} == {208, 209}
+    assert len(list((tmp_path / "frames").glob("stock-*.mp3"))) == 1 and not list((tmp_path / "frames").glob(".*"))
+    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3") as again:  # from the cache now
+        assert again() == stock

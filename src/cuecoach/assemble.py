@@ -29,6 +29,7 @@ import math
 import os
 import struct
 from collections import Counter, deque
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -202,10 +203,11 @@ def encoder_id(bitrate: str, cache_root: Path) -> str:
     return "|".join([*files, "libmp3lame", bitrate, "cbr", "no-reservoir"])
 
 
-def _encode_args(bitrate: str, xing: bool) -> list[str]:
-    return [system.ffmpeg(), "-v", "error", "-nostdin", "-f", "s16le", "-ar", str(mp3.SAMPLE_RATE), "-ac", "1",
-            "-i", "pipe:0", "-c:a", "libmp3lame", "-b:a", bitrate, "-reservoir", "0",
-            "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-f", "mp3", "pipe:1"]
+def _encode_args(bitrate: str, xing: bool, source: Sequence[str] = ()) -> list[str]:
+    """ffmpeg encoding our PCM from its stdin (or `source`, its input options) to MP3 frames on its stdout."""
+    source = source or ["-f", "s16le", "-ar", str(mp3.SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"]
+    return [system.ffmpeg(), "-v", "error", "-nostdin", *source, "-c:a", "libmp3lame", "-b:a", bitrate,
+            "-reservoir", "0", "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-f", "mp3", "pipe:1"]
 
 
 @dataclass(frozen=True)
@@ -223,20 +225,40 @@ class Stock:
 
 
 
-def stock(cache_root: Path, bitrate: str, what: str = "encoding silence") -> Stock:
-    """Encode a few seconds of silence once (cached) for the silent frames and the Info template."""
+@contextmanager
+def stock_ready(cache_root: Path, bitrate: str, what: str) -> Iterator[Callable[[], Stock]]:
+    """The silent frames and the Info template, as a function to call when they are needed: from the
+    cache, or from an encode of a few seconds of silence started here, which runs while the caller goes
+    on (a build speaks its lines meanwhile) and is waited for on the first call, then cached."""
     encoder = encoder_id(bitrate, cache_root)
     path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
     try:
         frames = mp3.split(path.read_bytes())
     except (OSError, mp3.FrameError):
         frames = []
-    if len(frames) < 3 or frames[0][mp3.XING_AT:mp3.XING_AT + 4] != b"Info":
-        # to a file: ffmpeg fills in its Info frame at the end, which it cannot do on a pipe
-        with system.atomic_path(path, sync=False) as temp:
-            system.run([*_encode_args(bitrate, xing=True)[:-1], "-y", str(temp)], what,
-                       input=bytes(2 * mp3.SAMPLE_RATE * CALIBRATION_SECONDS))
-            frames = mp3.split(temp.read_bytes())
+    if len(frames) >= 3 and frames[0][mp3.XING_AT:mp3.XING_AT + 4] == b"Info":
+        kept = _stock_of(frames, path)
+        yield lambda: kept
+        return
+    silence = ["-f", "lavfi", "-i", f"anullsrc=r={mp3.SAMPLE_RATE}:cl=mono", "-t", str(CALIBRATION_SECONDS)]
+    # to a file: ffmpeg fills in its Info frame at the end, which it cannot do on a pipe
+    with system.scratch_file(b"", beside=path) as temp, \
+            system.started([*_encode_args(bitrate, xing=True, source=silence)[:-1], "-y", str(temp)],
+                           what) as running:
+        made: list[Stock] = []
+
+        def ready() -> Stock:
+            if not made:
+                running.finish()
+                data = temp.read_bytes()
+                made.append(_stock_of(mp3.split(data), path))
+                system.write_atomic(path, data, sync=False)
+            return made[0]
+
+        yield ready  # never called (the build failed first): the encode is stopped, and nothing is kept
+
+
+def _stock_of(frames: list[bytes], path: Path) -> Stock:
     audio = frames[1:]
     by_size = Counter(f for f in audio if mp3.is_silent(f))
     silent = {mp3.header(f).padded: f for f, _ in sorted(by_size.items(), key=lambda item: item[1])}

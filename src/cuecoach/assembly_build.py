@@ -162,65 +162,81 @@ class _Pieces:
 
 def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] | None,
                    finish: Callable[[DayResult], None], on_synth: Callable[[str], None] | None) -> None:
-    """Build `todo` by joining frames; every day ends in `finish`, built or failed."""
+    """Build `todo` by joining frames; every day ends in `finish`, built or failed. The silent and Info frames
+    are encoded (unless cached) while the lines are spoken."""
     began = time.perf_counter()
-    first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
-    try:
-        sounds = tones(todo[0].sound_files, todo[0].settings.loudness)  # every day of a build has the same sounds
-    except CueError as exc:
-        for job in todo:
-            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-        return
-    sounds_by_id = _Pieces(sounds, on_synth)
-    days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
-    wanted: dict[str, dict[str, assemble.Cluster]] = {}  # by bit rate
-    sound_sizes = {name: len(pcm) for name, pcm in sounds.items()}
-    encoders = {bitrate: assemble.encoder_id(bitrate, todo[0].cache) for bitrate in {job.bitrate for job in todo}}
+    roots: dict[str, Path] = {}  # each bit rate's cache
     for job in todo:
+        roots.setdefault(job.bitrate, job.cache)
+    what = f"encoding {', '.join(f'{job.script.routine}.mp3' for job in todo)}"
+    with contextlib.ExitStack() as scope:
+        stocks = {bitrate: scope.enter_context(assemble.stock_ready(root, bitrate, what))
+                  for bitrate, root in roots.items()}
+        first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
         try:
-            bad = next((text for text in job.script.speech() if text in failed_lines), None)
-            if bad is not None:
-                raise speech_error(job.script, bad, failed_lines[bad])
-            ids = sounds_by_id.for_job(job)
-            found = overruns_by_length({t: 2 * sounds_by_id.lengths[i] for t, i in ids.items()},
-                                       sound_sizes, job.script)
-            if found:
-                raise overrun_error(job.script, found)
-            placed = [(start_of(e), ids[e.text] if e.kind == "speech" else sounds_by_id.sound_ids[e.text])
-                      for e in job.script.events]
-            day = assemble.clusters([(at, piece, sounds_by_id.lengths[piece]) for at, piece in placed])
-            keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
-            wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
-            days.append((job, day, keys))
+            sounds = tones(todo[0].sound_files, todo[0].settings.loudness)  # every day of a build has the same
         except CueError as exc:
-            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-    first_use.update(sounds_by_id.made)
-    stocks: dict[str, assemble.Stock] = {}
-    encoded: dict[str, assemble.Encoded] = {}
-    names = ", ".join(f"{job.script.routine}.mp3" for job, _, _ in days)
-    try:
-        for bitrate, clusters in wanted.items():
-            cache_root = next(job.cache for job, _, _ in days if job.bitrate == bitrate)
-            stocks[bitrate] = assemble.stock(cache_root, bitrate, f"encoding {names}")
-            encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(cache_root), bitrate, jobs,
-                                                   sounds_by_id.pcm, f"encoding {names}"))
-    except CueError as exc:
-        for job, _, _ in days:
-            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-        return
+            for job in todo:
+                finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+            return
+        pieces = _Pieces(sounds, on_synth)
+        days, wanted = _cluster_days(todo, pieces, failed_lines, finish)
+        first_use.update(pieces.made)
+        try:
+            ready = {bitrate: stocks[bitrate]() for bitrate in wanted}
+            encoded: dict[str, assemble.Encoded] = {}
+            for bitrate, clusters in wanted.items():
+                encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(roots[bitrate]), bitrate, jobs,
+                                                       pieces.pcm, what))
+        except CueError as exc:
+            for job, _, _ in days:
+                finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+            return
     for job, day, keys in days:
         if on_start:
             on_start(job.script.routine)
         try:
-            n_samples = audio.frames(job.script.duration_ms)
-            stock = stocks[job.bitrate]
-            placed = [(c, encoded[k]) for c, k in zip(day, keys)]  # encode_missing gave every cluster's frames
-            frames, crcs = assemble.join(placed, n_samples, stock)
-            assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
-            finish_day(job)
+            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys)], ready[job.bitrate])
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             continue
         made = sum(1 for routine in first_use.values() if routine == job.script.routine)
         finish(DayResult(job.script.routine, "built", synthesized=made, seconds=time.perf_counter() - began,
                          duration_ms=job.script.duration_ms, warnings=warning_lines(job.script)))
+
+
+def _cluster_days(todo: list[Job], pieces: _Pieces, failed_lines: dict[str, str],
+                  finish: Callable[[DayResult], None]
+                  ) -> tuple[list[tuple[Job, list[assemble.Cluster], list[str]]], dict[str, dict[str, assemble.Cluster]]]:
+    """Each day's clusters and their keys, and every cluster wanted, by bit rate; a day whose speech failed,
+    or whose lines overrun their slots, fails here."""
+    days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
+    wanted: dict[str, dict[str, assemble.Cluster]] = {}
+    sound_sizes = {name: len(pcm) for name, pcm in pieces.sounds.items()}
+    encoders = {bitrate: assemble.encoder_id(bitrate, todo[0].cache) for bitrate in {job.bitrate for job in todo}}
+    for job in todo:
+        try:
+            bad = next((text for text in job.script.speech() if text in failed_lines), None)
+            if bad is not None:
+                raise speech_error(job.script, bad, failed_lines[bad])
+            ids = pieces.for_job(job)
+            found = overruns_by_length({t: 2 * pieces.lengths[i] for t, i in ids.items()}, sound_sizes, job.script)
+            if found:
+                raise overrun_error(job.script, found)
+            placed = [(start_of(e), ids[e.text] if e.kind == "speech" else pieces.sound_ids[e.text])
+                      for e in job.script.events]
+            day = assemble.clusters([(at, piece, pieces.lengths[piece]) for at, piece in placed])
+            keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
+            wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
+            days.append((job, day, keys))
+        except CueError as exc:
+            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+    return days, wanted
+
+
+def _write_day(job: Job, placed: list[tuple[assemble.Cluster, assemble.Encoded]], stock: assemble.Stock) -> None:
+    """A day's MP3 joined from its clusters' frames, then its lyrics and JSON."""
+    n_samples = audio.frames(job.script.duration_ms)
+    frames, crcs = assemble.join(placed, n_samples, stock)
+    assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
+    finish_day(job)

@@ -1,7 +1,8 @@
 """The two doors to the outside world: every file cuecoach writes and every program it runs goes through here.
 
 Writes are atomic (a temp file beside the target, then ``os.replace``), so an interrupted
-build leaves the previous file or none, never half of one. Tests patch ``run`` to fake a
+build leaves the previous file or none, never half of one. Programs run to completion (``run``), or
+run while the build goes on (``started``: no thread waits for them). Tests patch ``run`` to fake a
 failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk. Python functions that
 need a process of their own (a speech engine that must start fresh) run in forked children
 (``in_children``), many at once, each answering through a pipe; a forked helper can stream its
@@ -180,9 +181,46 @@ def run(args: Sequence[str], what: str,
         for reader in readers:
             reader.join()
     if returncode != 0:
-        tail = " | ".join(outputs.get("stderr", b"").decode("utf-8", "replace").strip().splitlines()[-3:])
-        raise BuildError(f"{what}: {Path(args[0]).name} failed (exit {returncode}): {tail or 'no message'}")
+        raise _failed(args[0], what, returncode, outputs.get("stderr", b""))
     return outputs["stderr"] if capture_stderr else outputs["stdout"]
+
+
+def _failed(program: str, what: str, returncode: int, stderr: bytes) -> BuildError:
+    tail = " | ".join(stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
+    return BuildError(f"{what}: {Path(program).name} failed (exit {returncode}): {tail or 'no message'}")
+
+
+@dataclass
+class Running:
+    """A program `started` and not yet waited for."""
+
+    proc: subprocess.Popen
+    program: str
+    what: str
+
+    def finish(self) -> None:
+        """Wait for it to end; BuildError, with the tail of what it printed, if it failed."""
+        _, stderr = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise _failed(self.program, self.what, self.proc.returncode, stderr or b"")
+
+
+@contextmanager
+def started(args: Sequence[str], what: str) -> Iterator[Running]:
+    """Start a program that reads nothing and writes its result to a file, to run while this process goes
+    on: no thread waits for it (so this process may still fork), `finish()` does. On leaving, a program not
+    waited for is killed. What it prints goes to a pipe read at the end: only for programs that print little."""
+    try:
+        proc = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise BuildError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
+    try:
+        yield Running(proc, args[0], what)
+    finally:
+        if proc.returncode is None:  # not finished: stopped, and reaped
+            proc.kill()
+            proc.communicate()
 
 
 def linked_libraries(program: str) -> list[str]:
