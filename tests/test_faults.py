@@ -167,12 +167,13 @@ def test_silence_never_asked_for_is_stopped_and_not_cached(tmp_path: Path) -> No
     and no part file, and one that asks gets them (and caches them)."""
     from cuecoach import assemble
 
-    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3"):
+    encoder = assemble.encoder_id("64k", tmp_path)
+    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3"):
         pass
     assert not list((tmp_path / "frames").glob("stock-*")) and not list((tmp_path / "frames").glob(".*"))
-    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3") as ready:
+    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3") as ready:
         stock = ready()
     assert {len(frame) for frame in stock.silent} == {208, 209}
     assert len(list((tmp_path / "frames").glob("stock-*.mp3"))) == 1 and not list((tmp_path / "frames").glob(".*"))
-    with assemble.stock_ready(tmp_path, "64k", "encoding x.mp3") as again:  # from the cache now
+    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3") as again:  # from the cache now
         assert again() == stock

@@ -226,11 +226,10 @@ class Stock:
 
 
 @contextmanager
-def stock_ready(cache_root: Path, bitrate: str, what: str) -> Iterator[Callable[[], Stock]]:
-    """The silent frames and the Info template, as a function to call when they are needed: from the
-    cache, or from an encode of a few seconds of silence started here, which runs while the caller goes
-    on (a build speaks its lines meanwhile) and is waited for on the first call, then cached."""
-    encoder = encoder_id(bitrate, cache_root)
+def stock_ready(cache_root: Path, bitrate: str, encoder: str, what: str) -> Iterator[Callable[[], Stock]]:
+    """The silent frames and the Info template of `encoder` (its encoder_id), as a function to call when they
+    are needed: from the cache, or from an encode of a few seconds of silence started here, which runs while
+    the caller goes on (a build speaks its lines meanwhile) and is waited for on the first call, then cached."""
     path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
     try:
         frames = mp3.split(path.read_bytes())
@@ -315,10 +314,11 @@ def _layout(batch: Sequence[Cluster], bitrate: str) -> tuple[list[int], list[int
         earliest = frame + RESET_FRAMES + SETTLE_FRAMES
         first = earliest + next(wait for wait in range(period) if waiting.get((earliest + wait) % period))
         order.append(waiting[first % period].popleft())
+        cluster = batch[order[-1]]
         bursts.append((first - SETTLE_FRAMES - RESET_FRAMES) * mp3.SAMPLES_PER_FRAME - mp3.DELAY)
-        start = (first + MARGIN_FRAMES) * mp3.SAMPLES_PER_FRAME + batch[order[-1]].phase - mp3.DELAY
+        start = (first + MARGIN_FRAMES) * mp3.SAMPLES_PER_FRAME + cluster.phase - mp3.DELAY
         starts.append(start)
-        _, last = _reach(start, batch[order[-1]].length)
+        _, last = _reach(start, cluster.length)
         frame = last + 1 + GAP_FRAMES
     return order, starts, bursts, frame * mp3.SAMPLES_PER_FRAME
 

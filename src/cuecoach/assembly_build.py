@@ -26,8 +26,7 @@ from .build import DayResult, Job, finish_day, speech_error, tones, warning_line
 from .errors import BuildError, CueError
 from .export import id3_tag
 from .render import overrun_error, overruns_by_length, start_of
-from .synth import (IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_in_children,
-                    make_in_worker)
+from .synth import IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_clips
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 
@@ -45,8 +44,7 @@ def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once:
             if on_line:
                 on_line(text)
 
-        make = make_in_children if system.can_fork() else make_in_worker
-        return made, make(texts, settings, cache, note, at_once)
+        return made, make_clips(texts, settings, cache, note, at_once)
     failed = {}
     for text in texts:
         try:
@@ -168,9 +166,10 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     roots: dict[str, Path] = {}  # each bit rate's cache
     for job in todo:
         roots.setdefault(job.bitrate, job.cache)
+    encoders = {bitrate: assemble.encoder_id(bitrate, root) for bitrate, root in roots.items()}
     what = f"encoding {', '.join(f'{job.script.routine}.mp3' for job in todo)}"
     with contextlib.ExitStack() as scope:
-        stocks = {bitrate: scope.enter_context(assemble.stock_ready(root, bitrate, what))
+        stocks = {bitrate: scope.enter_context(assemble.stock_ready(root, bitrate, encoders[bitrate], what))
                   for bitrate, root in roots.items()}
         first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
         try:
@@ -180,7 +179,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
                 finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             return
         pieces = _Pieces(sounds, on_synth)
-        days, wanted = _cluster_days(todo, pieces, failed_lines, finish)
+        days, wanted = _cluster_days(todo, pieces, encoders, failed_lines, finish)
         first_use.update(pieces.made)
         try:
             ready = {bitrate: stocks[bitrate]() for bitrate in wanted}
@@ -205,7 +204,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
                          duration_ms=job.script.duration_ms, warnings=warning_lines(job.script)))
 
 
-def _cluster_days(todo: list[Job], pieces: _Pieces, failed_lines: dict[str, str],
+def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], failed_lines: dict[str, str],
                   finish: Callable[[DayResult], None]
                   ) -> tuple[list[tuple[Job, list[assemble.Cluster], list[str]]], dict[str, dict[str, assemble.Cluster]]]:
     """Each day's clusters and their keys, and every cluster wanted, by bit rate; a day whose speech failed,
@@ -213,7 +212,6 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, failed_lines: dict[str, str]
     days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}
     sound_sizes = {name: len(pcm) for name, pcm in pieces.sounds.items()}
-    encoders = {bitrate: assemble.encoder_id(bitrate, todo[0].cache) for bitrate in {job.bitrate for job in todo}}
     for job in todo:
         try:
             bad = next((text for text in job.script.speech() if text in failed_lines), None)

@@ -197,6 +197,13 @@ def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCac
     return failed
 
 
+def make_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
+               on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
+    """make_in_children here, where this process may fork; else make_in_worker."""
+    make = make_in_children if system.can_fork() else make_in_worker
+    return make(texts, settings, cache, on_made, at_once)
+
+
 def make_in_worker(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                    on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
     """make_in_children for a process that may not fork (it has threads: see system.can_fork): in a
@@ -284,7 +291,7 @@ def ensure_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
             if on_synth:
                 on_synth(text)
 
-        failed = (make_in_children if system.can_fork() else make_in_worker)(missing, settings, cache, made)
+        failed = make_clips(missing, settings, cache, made)
         for text in (text for text in missing if text in failed):
             if on_synth:
                 on_synth(text)  # the line that failed is the last one named
