@@ -67,7 +67,7 @@ all-days: setup
 	$(BIN)/cuecoach build --all
 
 bench: setup
-	$(BIN)/python tests/bench_build.py
+	$(BIN)/python bench/bench_build.py
 
 clean:
 	rm -rf $(VENV) .cache output/*.mp3 output/*.json output/*.lrc output/*.m3u8 output/site

@@ -72,7 +72,7 @@ def _release_speech_engine():
     yield
     import gc
 
-    from cuecoach import synth
+    from cuecoach.synth import clips as synth
 
     synth._engines.clear()
     gc.collect()

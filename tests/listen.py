@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cuecoach.verify import ncc  # the same correlation verify uses; a wrong one could not find tones to the sample
+from cuecoach.builder.verify import ncc
 
 RATE = 44_100
 
@@ -85,7 +85,7 @@ def heard_span(loud: np.ndarray, start_s: float, end_s: float) -> tuple[float, f
 
 def loudness_lufs(signal: np.ndarray, start_s: float, end_s: float) -> float:
     """BS.1770 loudness of one stretch (a tone, a spoken line) on its own, as cuecoach measures a clip."""
-    from cuecoach.loudness import loudness
+    from cuecoach.audio.loudness import loudness
 
     return loudness(signal[int(start_s * RATE): int(end_s * RATE)])
 

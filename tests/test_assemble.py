@@ -11,14 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import run_cli
 from listen import RATE, decode
 
-from cuecoach import assemble, mp3, system
-from cuecoach.build import leveled_clips, prepare, read_sounds, tones
-from cuecoach.load import Days, Project, load_series_or_raise
-from cuecoach.render import render
+from cuecoach import system
+from cuecoach.audio import assemble, mp3
+from cuecoach.audio.render import render
+from cuecoach.builder.job import leveled_clips, prepare, read_sounds, tones
+from cuecoach.config.load import Days, load_series_or_raise
+from cuecoach.config.project import Project
 
 SAMPLES = mp3.SAMPLES_PER_FRAME
 
@@ -279,7 +280,7 @@ def test_an_edit_that_changes_no_sound_rebuilds_nothing_and_is_then_known_at_a_g
     done = run_cli("build", "short", cwd=project)
     assert "0 built, 1 skipped" in done.stderr and (project / "output" / "short.mp3").read_bytes() == mp3
     timeline = json.loads((project / "output" / "short.json").read_text())
-    from cuecoach.current import fast_check_common, source_key, unchanged
+    from cuecoach.builder.current import fast_check_common, source_key, unchanged
 
     common = fast_check_common(Project.at(project), ["short"], "frames", None)
     assert unchanged(project / "output" / "short.mp3", timeline, source_key(common, routine))

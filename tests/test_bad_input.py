@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from conftest import run_cli
 
 Edit = Callable[[Path], None]

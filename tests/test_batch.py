@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import run_cli
-from cuecoach.build import build
-from cuecoach.load import Project
+
+from cuecoach.builder.run import build
+from cuecoach.config.project import Project
 
 
 def add_days(project: Path) -> None:
@@ -76,7 +77,7 @@ def test_several_ids_at_once_and_force(project: Path) -> None:
 def test_a_missing_speech_engine_says_how_to_install_it(project: Path, monkeypatch) -> None:
     import pyttsx3
 
-    from cuecoach import synth
+    from cuecoach.synth import clips as synth
 
     def no_library(*args, **kwargs):
         raise OSError("libespeak-ng.so.1: cannot open shared object file: No such file or directory")

@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import CUECOACH, ROOT, copy_project, run_cli
 
 AUDIO = {"numpy", "soxr", "pydub", "pyttsx3", "piper", "onnxruntime", "mutagen", "PIL"}  # what plan never needs

@@ -7,9 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from cuecoach.compile import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, compile_routine
+from cuecoach.config.load import load_routine
+from cuecoach.config.project import Project
 from cuecoach.errors import InputError
-from cuecoach.load import Project, load_routine
+from cuecoach.script.compile import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, compile_routine
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 

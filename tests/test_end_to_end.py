@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, repo_sounds, run_cli
 from listen import RATE, decode, find_onsets, level_db, lines_heard, loudness_lufs, quiet_before_lead_ins, read_wav
 

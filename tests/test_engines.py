@@ -8,15 +8,17 @@ import os
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
 from listen import RATE, decode
 
-from cuecoach import audio, synth
+from cuecoach import spoken
+from cuecoach.audio import sound
+from cuecoach.audio.render import GRID_SHIFT_MAX_MS
+from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError
-from cuecoach.render import GRID_SHIFT_MAX_MS
-from cuecoach.schema import Program
-from cuecoach.synth import SpeechCache, VoiceSettings, ensure_clips
+from cuecoach.synth import clips as synth
+from cuecoach.synth import pyttsx3_engine
+from cuecoach.synth.clips import SpeechCache, VoiceSettings, ensure_clips
 
 piper = pytest.importorskip("piper", reason="the Piper engine is installed by `make setup`")
 
@@ -51,7 +53,7 @@ def test_a_piper_build_is_heard_with_its_tones_silences_and_level(project: Path)
 
 def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path, monkeypatch) -> None:
     settings = VoiceSettings("en-us", Program.rate)
-    real = synth.pyttsx3_engine.Engine.speak_here
+    real = pyttsx3_engine.Engine.speak_here
     spoke = tmp_path / "spoke"
     spoke.mkdir()
 
@@ -59,32 +61,32 @@ def test_a_clip_of_the_wrong_length_is_made_again_and_not_cached(tmp_path: Path,
         data = real(self, text)
         first = not any(spoke.iterdir())
         (spoke / str(os.getpid())).touch()  # each attempt's process
-        return _wav(audio.decode(data, text).raw_data, 2) if first else data
+        return _wav(sound.decode(data, text).raw_data, 2) if first else data
 
-    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", first_too_fast)
+    monkeypatch.setattr(pyttsx3_engine.Engine, "speak_here", first_too_fast)
     monkeypatch.setattr(synth, "_engines", {})
     text = "Lie on your back with your knees bent and your feet flat on the floor."
     cache = SpeechCache(tmp_path / "cache")
     clips = ensure_clips([text], settings, cache)
     attempts = {int(p.name) for p in spoke.iterdir()}
     assert len(attempts) == 2 and os.getpid() not in attempts  # made again, by a fresh process
-    low, high = synth.spoken.expected_range_ms(text, settings.rate, settings.engine)
-    assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high
+    low, high = spoken.expected_range_ms(text, settings.rate, settings.engine)
+    assert low <= len(clips[text]) / 2 * 1000 / sound.FRAME_RATE <= high
     assert cache.get(settings.key(text)) == clips[text]  # only the good clip was cached
 
 
 def test_a_line_whose_clips_keep_coming_out_the_wrong_length_fails_after_its_attempts(tmp_path: Path, monkeypatch
                                                                                       ) -> None:
     settings = VoiceSettings("en-us", Program.rate)
-    real = synth.pyttsx3_engine.Engine.speak_here
+    real = pyttsx3_engine.Engine.speak_here
     spoke = tmp_path / "spoke"
     spoke.mkdir()
 
     def always_too_fast(self, text: str) -> bytes | None:
         (spoke / str(os.getpid())).touch()
-        return _wav(audio.decode(real(self, text), text).raw_data, 2)
+        return _wav(sound.decode(real(self, text), text).raw_data, 2)
 
-    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", always_too_fast)
+    monkeypatch.setattr(pyttsx3_engine.Engine, "speak_here", always_too_fast)
     monkeypatch.setattr(synth, "_engines", {})
     text = "Lie on your back with your knees bent and your feet flat on the floor."
     cache = SpeechCache(tmp_path / "cache")
@@ -99,7 +101,7 @@ def _wav(pcm: bytes, step: int) -> bytes:
     import numpy as np
 
     x = np.frombuffer(pcm, dtype="<i2")[::step]
-    return audio.wav_bytes(x.tobytes())
+    return sound.wav_bytes(x.tobytes())
 
 
 @pytest.mark.slow
@@ -150,5 +152,5 @@ def test_right_clips_pass_the_length_check_at_the_ends_of_the_rate_range(tmp_pat
     texts = ["Now your right thigh on the roller.", "Breathe slowly. Sink a little deeper.", "Three."]
     clips = ensure_clips(texts, settings, SpeechCache(tmp_path))
     for text in texts:
-        low, high = synth.spoken.expected_range_ms(text, rate, "pyttsx3")
-        assert low <= len(clips[text]) / 2 * 1000 / audio.FRAME_RATE <= high, text
+        low, high = spoken.expected_range_ms(text, rate, "pyttsx3")
+        assert low <= len(clips[text]) / 2 * 1000 / sound.FRAME_RATE <= high, text

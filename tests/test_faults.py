@@ -13,12 +13,12 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import CUECOACH, run_cli
+
 from cuecoach import system
-from cuecoach.build import build
+from cuecoach.builder.run import build
+from cuecoach.config.project import Project
 from cuecoach.errors import BuildError
-from cuecoach.load import Project
 
 
 def snapshot(output: Path) -> dict[str, bytes]:
@@ -120,9 +120,9 @@ def test_an_ffmpeg_failure_names_the_step_and_quotes_ffmpeg(project: Path, monke
 
 
 def test_a_failing_speech_engine_names_the_cue(project: Path, monkeypatch) -> None:
-    from cuecoach import synth
+    from cuecoach.synth import pyttsx3_engine
 
-    monkeypatch.setattr(synth.pyttsx3_engine.Engine, "speak_here", lambda self, text: None)  # never any audio
+    monkeypatch.setattr(pyttsx3_engine.Engine, "speak_here", lambda self, text: None)  # never any audio
     summary = build(Project.at(project), ["short"], jobs=1)
     (result,) = summary.results
     assert result.status == "failed"
@@ -165,7 +165,7 @@ def test_a_started_program_is_waited_for_or_stopped(tmp_path: Path) -> None:
 def test_silence_never_asked_for_is_stopped_and_not_cached(tmp_path: Path) -> None:
     """The silent frames are encoded while a build speaks; a build that fails first leaves no cache entry
     and no part file, and one that asks gets them (and caches them)."""
-    from cuecoach import assemble
+    from cuecoach.audio import assemble
 
     encoder = assemble.encoder_id("64k", tmp_path)
     with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3"):

@@ -18,11 +18,25 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cuecoach.config.load import Loaded, load_routine, load_series_or_raise
+from cuecoach.config.project import Project
+from cuecoach.config.schema import (
+    EXERCISE_KEYS,
+    GAP_KEYS,
+    ITEM_KEYS,
+    PHRASES,
+    PROGRAM_KEYS,
+    ROUTINE_KEYS,
+    TIMING_KEYS,
+    Exercise,
+    Program,
+    Routine,
+    library_from_node,
+    program_from_node,
+    routine_from_node,
+)
+from cuecoach.config.yamlsrc import Node, parse_text
 from cuecoach.errors import InputError, Where
-from cuecoach.load import Loaded, Project, load_routine, load_series_or_raise
-from cuecoach.schema import (EXERCISE_KEYS, GAP_KEYS, ITEM_KEYS, PHRASES, PROGRAM_KEYS, ROUTINE_KEYS, TIMING_KEYS,
-                             Exercise, Program, Routine, library_from_node, program_from_node, routine_from_node)
-from cuecoach.yamlsrc import Node, parse_text
 
 DATA = Path(__file__).resolve().parent / "data" / "project"
 FILES = {name: (DATA / "routines" / name).read_text() for name in ("program.yaml", "exercises.yaml", "short.yaml")}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cuecoach import audio, loudness
-from cuecoach.schema import Program
-from cuecoach.synth import VoiceSettings, checked_clip, open_engine
-from cuecoach.verify import measure_loudness
+from cuecoach.audio import loudness, sound
+from cuecoach.builder.verify import measure_loudness
+from cuecoach.config.schema import Program
+from cuecoach.synth.clips import VoiceSettings, checked_clip, open_engine
 
 SETTINGS = VoiceSettings("en-us", Program.rate)
 LINES = ["Lie on your back with your knees bent.", "Breathe slowly. Sink a little deeper.",
@@ -21,7 +21,7 @@ SPREAD_LU = 0.4  # between short lines: where the 400 ms gating blocks fall on a
 def ebur128(pcm: bytes, tmp_path) -> tuple[float, float]:
     """ffmpeg's integrated loudness (LUFS) and true peak (dBTP) of a clip in the track's format."""
     wav = tmp_path / "clip.wav"
-    wav.write_bytes(audio.wav_bytes(pcm))
+    wav.write_bytes(sound.wav_bytes(pcm))
     return measure_loudness(wav)
 
 

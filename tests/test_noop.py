@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
-from cuecoach import entry
-from cuecoach.current import glance
-from cuecoach.project import Project
+
+from cuecoach.builder.current import glance
+from cuecoach.cli import entry
+from cuecoach.config.project import Project
 
 DAYS = ["week1-day1", "week1-day2", "week2-day1"]
 HEAVY = ["typer", "click", "rich", "pydantic", "numpy", "yaml", "pydub", "pyttsx3", "mutagen",
-         "cuecoach.cli", "cuecoach.build", "cuecoach.schema", "cuecoach.compile", "cuecoach.synth"]
+         "cuecoach.cli.app", "cuecoach.builder.run", "cuecoach.config.schema", "cuecoach.script.compile",
+         "cuecoach.synth.clips", "cuecoach.audio.sound"]
 
 
 @pytest.fixture
@@ -34,7 +35,7 @@ def full_command(folder: Path, args: list[str], monkeypatch: pytest.MonkeyPatch)
     """The typer command line itself, in this process (it never takes the short way)."""
     from typer.testing import CliRunner
 
-    from cuecoach.cli import app
+    from cuecoach.cli.app import app
 
     monkeypatch.chdir(folder)
     done = CliRunner().invoke(app, args)
@@ -59,7 +60,7 @@ def test_the_short_answer_is_the_full_commands_answer(series: Path, args: list[s
 
 
 def test_the_short_answer_loads_no_command_line_yaml_numpy_or_engine(series: Path) -> None:
-    code = ("import sys\nsys.argv = ['cuecoach', 'build', '--all', '-v']\nfrom cuecoach import entry\n"
+    code = ("import sys\nsys.argv = ['cuecoach', 'build', '--all', '-v']\nfrom cuecoach.cli import entry\n"
             f"try:\n    entry.main()\nexcept SystemExit as done:\n"
             f"    print(done.code, sorted(m for m in {HEAVY!r} if m in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=series, capture_output=True, text=True)

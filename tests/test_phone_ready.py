@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import run_cli
 from listen import RATE, decode
 
-from cuecoach.schema import Program
+from cuecoach.config.schema import Program
 
 
 def ebur128(mp3: Path) -> tuple[float, float]:
@@ -33,10 +33,10 @@ def test_speech_keeps_its_natural_dynamics(built_short: Path) -> None:
     at least 13 dB (espeak's raw speech: about 17; the old limited clips: 9.9). Each distinct line counts
     once: every clip is levelled on its own, and in this short routine the thirty one-syllable count words
     (about 12.5 dB, as single syllables are) would otherwise be the median. Over the 42 days' every line
-    the median is 14.6 dB (tests/measure_loudness.py)."""
+    the median is 14.6 dB (scripts/measure_loudness.py)."""
     import statistics
 
-    from cuecoach.loudness import crest_db
+    from cuecoach.audio.loudness import crest_db
 
     signal = decode(built_short / "output" / "short.mp3")
     timeline = json.loads((built_short / "output" / "short.json").read_text())

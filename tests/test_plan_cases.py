@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from cuecoach.compile import compile_routine
+from cuecoach.config.load import load_routine
+from cuecoach.config.project import Project, routine_ids
 from cuecoach.errors import InputError
-from cuecoach.load import Project, load_routine, routine_ids
-from cuecoach.timeline import format_plan
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.timeline import format_plan
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 PROJECT = Project.at(CASES)

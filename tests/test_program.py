@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import shutil
+from dataclasses import replace
 from pathlib import Path
 from statistics import mean
 
 import pytest
-
 from conftest import ROOT, run_cli
-from dataclasses import replace
 
-from cuecoach.compile import LINE_GAP_MS, compile_routine
-from cuecoach.load import Days, Project, load_series_or_raise, routine_ids
+from cuecoach.config.load import Days, load_series_or_raise
+from cuecoach.config.project import Project, routine_ids
+from cuecoach.script.compile import LINE_GAP_MS, compile_routine
 
 PROJECT = Project.at(ROOT)
 SLOWEST, FASTEST = 120, 220  # every rate in between builds

@@ -6,10 +6,10 @@ import array
 
 import pytest
 
-from cuecoach.compile import Event, Script
+from cuecoach.audio.mp3 import DELAY, SAMPLES_PER_FRAME
+from cuecoach.audio.render import render, start_of
 from cuecoach.errors import InputError
-from cuecoach.mp3 import DELAY, SAMPLES_PER_FRAME
-from cuecoach.render import render, start_of
+from cuecoach.script.compile import Event, Script
 
 
 def script_of(*events: Event, duration_ms: int = 3000) -> Script:

@@ -15,11 +15,11 @@ from urllib.parse import urlsplit
 
 import feedparser
 import pytest
+from conftest import ROOT, STOP_TIMEOUT_S, Served, run_cli, serving
 from mutagen.id3 import ID3
 from PIL import Image
 
-from conftest import ROOT, STOP_TIMEOUT_S, Served, run_cli, serving
-from cuecoach.serve import make_server
+from cuecoach.site.serve import make_server
 
 DAYS = ["week1-day1", "week1-day2", "week2-day1"]
 

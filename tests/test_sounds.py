@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 import numpy as np
-
 from conftest import ROOT, repo_sounds
 from listen import read_wav
-from cuecoach.verify import ncc
+
+from cuecoach.builder.verify import ncc
 
 
 def make_sounds_module():

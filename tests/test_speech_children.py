@@ -13,12 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from cuecoach import synth, system
-from cuecoach.build import build
+from cuecoach import system
+from cuecoach.builder.run import build
+from cuecoach.config.project import Project
+from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError
-from cuecoach.load import Project
-from cuecoach.schema import Program
-from cuecoach.synth import SpeechCache, VoiceSettings, make_in_children, pyttsx3_engine
+from cuecoach.synth import clips as synth
+from cuecoach.synth import pyttsx3_engine
+from cuecoach.synth.clips import SpeechCache, VoiceSettings, make_in_children
 
 SETTINGS = VoiceSettings("en-us", Program.rate)
 LINES = ["Lie on your back with your knees bent.", "Three.", "Breathe slowly. Sink a little deeper.",

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pytest
-
 from conftest import ROOT, Served, serving
 
 PHONE = {"width": 390, "height": 844}

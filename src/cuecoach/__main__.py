@@ -1,5 +1,5 @@
-"""`python -m cuecoach` runs the command line (through `entry.py`, as the `cuecoach` command does)."""
+"""`python -m cuecoach` runs the command line (through `cli/entry.py`, as the `cuecoach` command does)."""
 
-from .entry import main
+from cuecoach.cli.entry import main
 
 main()

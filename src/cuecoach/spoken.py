@@ -119,7 +119,7 @@ def rate_scale(rate: int) -> float:
 
 
 # Central models (ms at the calibration rate, per feature of length_features), least-squares fits
-# over the program's 677 lines (tests/calibrate_speech.py): for the length check, not the plan.
+# over the program's 677 lines (scripts/calibrate_speech.py): for the length check, not the plan.
 EXPECTED_FIT = {"pyttsx3": (64.2, 66.2, 11.0, 561.7, 290.4), "piper": (-94.5, 65.2, 0.0, 713.4, 398.4)}
 # share of the central model accepted; measured over the program: pyttsx3 0.81 to 1.55 at 160 words a minute,
 # 0.74 to 1.56 from 120 to 220 (the fit scales less well away from 160); piper 0.78 to 3.8

@@ -32,7 +32,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any, Callable, Iterable, Iterator, Sequence
 
-from .errors import BuildError, CueError
+from cuecoach.errors import BuildError, CueError
 
 PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
 FRAME_HEADER = 9  # a streamed message: its kind (1 byte), a number (4) and its payload's length (4)

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import BuildError
+from cuecoach.errors import BuildError
 
 NAME = "piper"
 DEFAULT_VOICE = "en_US-joe-medium"

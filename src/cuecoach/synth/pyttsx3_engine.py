@@ -51,8 +51,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, Callable
 
-from .. import system
-from ..errors import BuildError
+from cuecoach import system
+from cuecoach.errors import BuildError
 
 NAME = "pyttsx3"
 CHILD_TIMEOUT_S = 30.0  # generous: a loaded machine takes well under a second a clip

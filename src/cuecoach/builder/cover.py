@@ -12,9 +12,9 @@ import io
 import textwrap
 from pathlib import Path
 
-from . import system
-from .load import Project
-from .schema import Program
+from cuecoach import system
+from cuecoach.config.project import Project
+from cuecoach.config.schema import Program
 
 SIDE = 1400  # pixels: the smallest square Apple Podcasts and Spotify accept
 MARGIN = 120

@@ -30,9 +30,9 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import CueError
-from .export import read_json
-from .project import Project, outputs, routine_ids, routine_path
+from cuecoach.builder.export import read_json
+from cuecoach.config.project import Project, outputs, routine_ids, routine_path
+from cuecoach.errors import CueError
 
 HEAD = 1024
 AUDIO_HEAD = 2048
@@ -63,7 +63,7 @@ def outputs_whole(mp3: Path, timeline: dict) -> bool:
 
 
 def _package_code() -> bytes:
-    here = Path(__file__).resolve().parent
+    here = Path(__file__).resolve().parent.parent  # the whole package, every wing
     digest = hashlib.blake2b(digest_size=16)
     for source in sorted(here.rglob("*.py")):
         digest.update(source.read_bytes())

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Where
+from cuecoach.errors import InputError, Where
 
 MAX_FILE_BYTES = 1_000_000
 MAX_NODES = 50_000  # after anchors and aliases are expanded

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import system
-from .project import Project, outputs, series_ids
+from cuecoach import system
+from cuecoach.config.project import Project, outputs, series_ids
 
 ID3_HEADER_SIZE = 10  # "ID3", version, flags, size
 
 if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
-    from .compile import Chapter, Script
+    from cuecoach.script.compile import Chapter, Script
 
 
 @dataclass(frozen=True)
@@ -79,12 +79,12 @@ def _frame_bytes(frame) -> bytes:
 def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter, ...], bitrate: str,
                what: str) -> None:
     """Encode PCM to `target` atomically, with the ID3v2.3 tag in front of the audio."""
-    from . import audio
+    from cuecoach.audio import sound
 
     tag = id3_tag(tags, chapters)
     # The PCM goes to ffmpeg through a temp WAV file, not a pipe: parallel encodes fed by pipes
     # ran markedly slower, and ffmpeg reads WAV in larger packets than raw PCM (measured).
-    with system.scratch_file([audio.wav_header(len(pcm) // audio.SAMPLE_WIDTH), pcm], beside=target) as wav, \
+    with system.scratch_file([sound.wav_header(len(pcm) // sound.SAMPLE_WIDTH), pcm], beside=target) as wav, \
             system.atomic_path(target) as temp:
         system.run([
             system.ffmpeg(), "-v", "error", "-nostdin", "-y", "-f", "wav", "-i", str(wav), "-map", "0:a",

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError, Where
+from cuecoach.errors import InputError, Where
 
 PROGRAM_FILE = "program.yaml"
 LIBRARY_FILE = "exercises.yaml"
@@ -132,7 +132,7 @@ def routine_path(project: Project, ref: str) -> tuple[str, Path]:
                                                           f"{_printable(path.stem)}.yaml"))
     routine_id = path.stem if path.suffix == ".yaml" else path.name
     if not ID_PATTERN.match(routine_id):
-        from .yamlsrc import show  # here: only a message needs it, and yamlsrc loads PyYAML
+        from cuecoach.config.yamlsrc import show  # here: only a message needs it, and yamlsrc loads PyYAML
 
         raise InputError((Where(_printable(shown(path))), f"{show(routine_id)} is not a valid routine id; name the "
                                                           "file with lowercase letters, digits and hyphens, like "
@@ -149,7 +149,7 @@ def routine_path(project: Project, ref: str) -> tuple[str, Path]:
 
 def _printable(text: str) -> str:
     """A path or name as typed, with control characters escaped so that a message stays one line."""
-    from .yamlsrc import show  # here: only a message needs it, and yamlsrc loads PyYAML
+    from cuecoach.config.yamlsrc import show  # here: only a message needs it, and yamlsrc loads PyYAML
 
     return show(text, 300)[1:-1]
 

@@ -29,14 +29,15 @@ import math
 import os
 import struct
 from collections import Counter, deque
-from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from . import mp3, system
-from .errors import BuildError
+from cuecoach import system
+from cuecoach.audio import mp3
+from cuecoach.errors import BuildError
 
 MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
 GAP_FRAMES = 3  # silent frames between two clusters in a batch encode, beyond their margins

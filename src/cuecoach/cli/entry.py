@@ -7,7 +7,7 @@ plain `build` (day names, weeks or --all, with -v, -j, -o, --routines, --sounds,
 --encode or --engine) whose days are all current at a glance (`current.glance`, the check
 `build` itself starts with) is answered here, with the same lines and exit status, and the
 same playlists written. Anything else, or any doubt, goes to the full command line
-(`cli.py`): another option or command, a value typer would refuse or read otherwise, a day
+(`app.py`): another option or command, a value typer would refuse or read otherwise, a day
 to build, an error, a line that rich would print differently. This path can only ever say
 "current" where `build` would say it too.
 """
@@ -18,21 +18,16 @@ import re
 import sys
 from pathlib import Path
 
-from .current import glance
-from .export import write_playlists
-from .project import Project, chosen, shown
+from cuecoach.builder.current import glance
+from cuecoach.builder.export import write_playlists
+from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.config.project import Project, chosen
 
-INTERRUPTED = "interrupted; finished files are kept, and no file was left half-written"
 FLAGS = {"--all": "all", "--verbose": "verbose", "-v": "verbose"}
 VALUED = {"--jobs": "jobs", "-j": "jobs", "--routines": "routines", "--sounds": "sounds", "--output": "output",
           "-o": "output", "--cache": "cache", "--encode": "encode", "--engine": "engine"}
 ENCODINGS = ("frames", "whole")  # cli.Encoding's values; any other is refused there
 JOBS = re.compile(r"^[1-9][0-9]*$")  # what --jobs (an int, at least 1) accepts, written plainly
-
-
-def summary_line(built: int, skipped: int, failed: int, output: Path) -> str:
-    """The line every build ends with (the full command line prints it too)."""
-    return f"{built} built, {skipped} skipped (current), {failed} failed; output in {shown(output)}"
 
 
 def plain_build(argv: list[str]) -> dict[str, object] | None:
@@ -99,6 +94,6 @@ def main() -> None:
         status = None
     if status is not None:
         sys.exit(status)
-    from .cli import main as full_command_line
+    from cuecoach.cli.app import main as full_command_line
 
     full_command_line()

@@ -5,7 +5,7 @@ compressed, set to one clip loudness (derived from the program's target), and on
 peaks are limited; each tone is set a fixed distance under the voice. A cached clip is
 therefore final, and a track made of such pieces measures the target (the offset between
 clip and track loudness, and the MP3's peak overshoot, are measured over all 42 days:
-see tests/measure_loudness.py).
+see scripts/measure_loudness.py).
 """
 
 from __future__ import annotations

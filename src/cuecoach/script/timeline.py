@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .compile import Script
+from cuecoach.script.compile import Script
 
 
 def clock(ms: int) -> str:

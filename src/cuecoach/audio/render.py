@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .audio import FRAME_RATE, SAMPLE_WIDTH, frames
-from .compile import PAUSE_MS, SOUNDS, Event, Script
-from .mp3 import DELAY, SAMPLES_PER_FRAME
-from .errors import InputError, Where
+from cuecoach.audio.mp3 import DELAY, SAMPLES_PER_FRAME
+from cuecoach.audio.sound import FRAME_RATE, SAMPLE_WIDTH, frames
+from cuecoach.errors import InputError, Where
+from cuecoach.script.compile import PAUSE_MS, SOUNDS, Event, Script
 
 
 @dataclass(frozen=True)

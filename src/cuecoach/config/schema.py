@@ -12,10 +12,10 @@ import string
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from .errors import Where
-from .project import ID_PATTERN
-from .spoken import has_words
-from .yamlsrc import Node, describe, show
+from cuecoach.config.project import ID_PATTERN
+from cuecoach.config.yamlsrc import Node, describe, show
+from cuecoach.errors import Where
+from cuecoach.spoken import has_words
 
 MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
 MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown

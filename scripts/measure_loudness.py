@@ -1,7 +1,7 @@
 """Measure what a listener gets from built tracks: loudness and true peak (ffmpeg ebur128 on the MP3),
 and the crest factor of every spoken line on the decoded track.
 
-    .venv/bin/python tests/measure_loudness.py [output-folder]
+    .venv/bin/python scripts/measure_loudness.py [output-folder]
 
 Prints one line a day and the ranges over all days: the figures behind loudness.CLIP_ABOVE_TRACK_LU
 and loudness.PEAK_CEILING_DBTP.
@@ -17,11 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-
-from cuecoach import audio, system  # noqa: E402
-from cuecoach.loudness import crest_db, samples  # noqa: E402
-from cuecoach.verify import measure_loudness  # noqa: E402
+from cuecoach import system
+from cuecoach.audio import sound
+from cuecoach.audio.loudness import crest_db, samples
+from cuecoach.builder.verify import measure_loudness
 
 SILENCE = 10 ** (-50 / 20)
 
@@ -32,8 +31,8 @@ def spoken_crests(signal: np.ndarray, timeline: dict) -> list[float]:
     for event in timeline["events"]:
         if event["kind"] != "speech":
             continue
-        start = audio.frames(event["at_ms"])
-        piece = signal[start: start + audio.frames(event["slot_ms"])]
+        start = sound.frames(event["at_ms"])
+        piece = signal[start: start + sound.frames(event["slot_ms"])]
         loud = np.flatnonzero(np.abs(piece) > SILENCE)
         if loud.size:
             crests.append(crest_db(piece[loud[0]: loud[-1] + 1]))
@@ -43,7 +42,7 @@ def spoken_crests(signal: np.ndarray, timeline: dict) -> list[float]:
 def measure(mp3: Path) -> tuple[float, float, list[float]]:
     integrated, peak = measure_loudness(mp3)
     pcm = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1", "-ar",
-                      str(audio.FRAME_RATE), "-"], "decoding")
+                      str(sound.FRAME_RATE), "-"], "decoding")
     timeline = json.loads(mp3.with_suffix(".json").read_text())
     return integrated, peak, spoken_crests(samples(pcm), timeline)
 

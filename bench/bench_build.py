@@ -1,4 +1,4 @@
-"""Benchmark of the batch build, run by hand (not a test): `make bench` or `python tests/bench_build.py`.
+"""Benchmark of the batch build, run by hand (not a test): `make bench` or `python bench/bench_build.py`.
 
 It works on a copy of routines/ and sounds/ in a temp folder, so your output/ and cache
 are untouched, and prints, measured side by side in one run on this machine:

@@ -14,17 +14,16 @@ from typing import Annotated, Optional
 import typer
 from rich.console import Console
 
-from . import __version__
-from .build import build as build_days
-from .build import check as check_all
-from .build import with_engine
-from . import system
-from .compile import compile_routine
-from .entry import INTERRUPTED, summary_line
-from .errors import CueError, InputError
-from .load import load_routine
-from .project import Project, chosen, routine_ids, routine_path, shown
-from .timeline import clock, format_plan
+from cuecoach import __version__, system
+from cuecoach.builder.check import check as check_all
+from cuecoach.builder.job import with_engine
+from cuecoach.builder.run import build as build_days
+from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.config.load import load_routine
+from cuecoach.config.project import Project, chosen, routine_ids, routine_path, shown
+from cuecoach.errors import CueError, InputError
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.timeline import clock, format_plan
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
@@ -200,7 +199,7 @@ def verify(
     """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from .verify import verify_day
+    from cuecoach.builder.verify import verify_day
 
     project = _project(routines, sounds, output)
     ids = _chosen(project, routines_, all_, "verify")
@@ -221,7 +220,7 @@ def verify(
 def voices() -> None:
     """List every installed engine's voices: engine, id, name, languages (use the engine as 'engine' and the
     id, or part of it, as 'voice' in program.yaml)."""
-    from .synth import ENGINES, list_voices
+    from cuecoach.synth.clips import ENGINES, list_voices
 
     found = list_voices()
     for engine, voice_id, name, languages in found:
@@ -243,10 +242,10 @@ def say(
     import subprocess
     import tempfile
 
-    from . import audio
-    from .build import voice_settings
-    from .load import load_series_or_raise
-    from .synth import synthesize
+    from cuecoach.audio import sound
+    from cuecoach.builder.job import voice_settings
+    from cuecoach.config.load import load_series_or_raise
+    from cuecoach.synth.clips import synthesize
 
     _check_engine(engine)
     project = _project(routines)
@@ -258,15 +257,17 @@ def say(
             raise
         _fail(exc)
     target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
-    system.write_atomic(target, audio.wav_bytes(pcm))
-    err.print(f"wrote {target} ({len(pcm) // audio.SAMPLE_WIDTH / audio.FRAME_RATE:.2f} s)", markup=False)
+    system.write_atomic(target, sound.wav_bytes(pcm))
+    err.print(f"wrote {target} ({len(pcm) // sound.SAMPLE_WIDTH / sound.FRAME_RATE:.2f} s)", markup=False)
     player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
     if out is None and player and sys.stdin.isatty():
         subprocess.run([player, str(target)], check=False, capture_output=True)
 
 
 def _check_engine(engine: str | None) -> None:
-    from .schema import ENGINES  # the names alone: the speech engines (and numpy) load only when speaking
+    from cuecoach.config.schema import (
+        ENGINES,  # the names alone: the speech engines (and numpy) load only when speaking
+    )
 
     if engine is not None and engine not in ENGINES:
         err.print(f"error: --engine {engine}: use one of: {', '.join(ENGINES)}", markup=False)
@@ -277,7 +278,7 @@ SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publi
 
 
 def _site(project: Project, folder: Path, base_url: str, chosen: bool = False):  # type: ignore[no-untyped-def]
-    from .site import write_site
+    from cuecoach.site.pages import write_site
 
     try:
         site = write_site(project, folder, base_url, chosen)
@@ -305,7 +306,7 @@ def serve(
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
-    from .serve import make_server, public_host
+    from cuecoach.site.serve import make_server, public_host
 
     project = _project(routines, None, output, cache)
     folder = project.output / SITE_FOLDER
@@ -326,8 +327,8 @@ def serve(
 def _serve_site(server, project: Project, folder: Path, url: str) -> None:  # type: ignore[no-untyped-def]
     """Make the site for `url`, say where it is, and serve it until interrupted, remaking it when a
     build changes the output meanwhile (checked when a phone loads the page or the feed)."""
-    from .serve import terminal_qr
-    from .site import sources_state, write_site
+    from cuecoach.site.pages import sources_state, write_site
+    from cuecoach.site.serve import terminal_qr
 
     made_from = sources_state(project)
     site = _site(project, folder, url)

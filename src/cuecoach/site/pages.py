@@ -25,15 +25,16 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
 
-from . import system
-from .compile import compile_routine
-from .cover import cover_path
-from .export import read_json, write_text_if_changed
-from .feed import Episode, Show, feed_xml
-from .errors import InputError, Where
-from .load import Days, Project, load_series_or_raise, routine_ids, shown
-from .schema import Program
-from .timeline import Timeline, read_timeline
+from cuecoach import system
+from cuecoach.builder.cover import cover_path
+from cuecoach.builder.export import read_json, write_text_if_changed
+from cuecoach.config.load import Days, load_series_or_raise
+from cuecoach.config.project import Project, routine_ids, shown
+from cuecoach.config.schema import Program
+from cuecoach.errors import InputError, Where
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.timeline import Timeline, read_timeline
+from cuecoach.site.feed import Episode, Show, feed_xml
 
 STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
@@ -266,7 +267,7 @@ def write_site(project: Project, folder: Path, base_url: str, chosen: bool = Fal
     _claim(folder, checked=chosen)
     warnings = _site_cover(cover_path(project, program), folder / COVER_NAME, program)
     for name in STATIC:
-        _write(folder / name, resources.files("cuecoach").joinpath("web", name).read_bytes())
+        _write(folder / name, resources.files("cuecoach.site").joinpath("web", name).read_bytes())
     keep: set[Path] = set()
     episodes = []
     for day in days:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from . import audio, system
-from .errors import CueError
-from .build import outputs
-from .export import read_json
-from .load import Project
-from .loudness import samples
-from .schema import Program
-from .timeline import clock
+from cuecoach import system
+from cuecoach.audio import sound
+from cuecoach.audio.loudness import samples
+from cuecoach.builder.export import read_json
+from cuecoach.config.project import Project, outputs
+from cuecoach.config.schema import Program
+from cuecoach.errors import CueError
+from cuecoach.script.timeline import clock
 
 TIME_TOLERANCE_MS = 20
 LOUDNESS_TOLERANCE_LU = 1.0
@@ -58,21 +58,21 @@ def ncc(signal: np.ndarray, template: np.ndarray) -> np.ndarray:
 
 def find_tone(signal: np.ndarray, template: np.ndarray, planned_ms: int) -> tuple[float | None, float]:
     """Where (ms) the tone starts near `planned_ms`, or None if it is not heard there."""
-    reach = audio.frames(SEARCH_MS)
-    begin = max(0, audio.frames(planned_ms) - reach)
-    piece = signal[begin: audio.frames(planned_ms) + reach + len(template)]
+    reach = sound.frames(SEARCH_MS)
+    begin = max(0, sound.frames(planned_ms) - reach)
+    piece = signal[begin: sound.frames(planned_ms) + reach + len(template)]
     if len(piece) < len(template):
         return None, 0.0
     scores = ncc(piece, template)
     lag, score = int(np.argmax(scores)), float(np.max(scores))
     if score < MATCH_MIN:
         return None, score
-    return (begin + lag) * 1000 / audio.FRAME_RATE, score
+    return (begin + lag) * 1000 / sound.FRAME_RATE, score
 
 
 def check_timing(signal: np.ndarray, timeline: dict, tones: dict[str, np.ndarray], report: Report) -> None:
     """Total length, and every block's start and stop tone where the timeline says."""
-    length_ms = len(signal) * 1000 / audio.FRAME_RATE
+    length_ms = len(signal) * 1000 / sound.FRAME_RATE
     if abs(length_ms - timeline["duration_ms"]) > TIME_TOLERANCE_MS:
         report.problems.append(f"lasts {length_ms / 1000:.2f} s, the timeline says {timeline['duration_ms'] / 1000:.2f} s")
     worst = 0.0
@@ -154,10 +154,10 @@ def verify_day(project: Project, routine: str) -> Report:
         return report
     try:
         pcm = system.run([system.ffmpeg(), "-v", "error", "-i", str(mp3), "-f", "s16le", "-ac", "1",
-                          "-ar", str(audio.FRAME_RATE), "-"], f"decoding {mp3.name}")
-        tones = {name: samples(audio.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
+                          "-ar", str(sound.FRAME_RATE), "-"], f"decoding {mp3.name}")
+        tones = {name: samples(sound.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
         check_timing(samples(pcm), timeline, tones, report)
-        report.facts.insert(0, clock(len(pcm) // 2 * 1000 // audio.FRAME_RATE))
+        report.facts.insert(0, clock(len(pcm) // 2 * 1000 // sound.FRAME_RATE))
         check_loudness(mp3, report, float(timeline.get("loudness", Program.loudness)))
         check_chapters(mp3, timeline, report)
     except CueError as exc:

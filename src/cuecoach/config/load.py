@@ -6,12 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from .errors import InputError, Where
-# Project and routine_ids are also imported from here by code that loads days (site.py, the tests)
-from .project import (LIBRARY_FILE, PROGRAM_FILE, Project, routine_ids, routine_path,  # noqa: F401
-                      series_day, series_ids, shown)
-from .schema import Exercise, Problems, Program, Routine, library_from_node, program_from_node, routine_from_node
-from .yamlsrc import read_yaml
+from cuecoach.config.project import LIBRARY_FILE, PROGRAM_FILE, Project, routine_path, series_day, series_ids, shown
+from cuecoach.config.schema import (
+    Exercise,
+    Problems,
+    Program,
+    Routine,
+    library_from_node,
+    program_from_node,
+    routine_from_node,
+)
+from cuecoach.config.yamlsrc import read_yaml
+from cuecoach.errors import InputError, Where
 
 
 @dataclass(frozen=True)

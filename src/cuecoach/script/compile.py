@@ -31,9 +31,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from .errors import InputError, Where
-from .schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
-from .spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
+from cuecoach.config.schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.errors import InputError, Where
+from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
 
 PAUSE_MS = 300  # the least silence between two sounds
 LINE_GAP_MS = 1500  # the least silence between two lines inside a timed block

@@ -2,7 +2,7 @@
 line's clip is read from the speech cache the build filled.
 
     .venv/bin/cuecoach build --all [--engine piper] -o OUT --cache CACHE
-    .venv/bin/python tests/calibrate_speech.py OUT CACHE
+    .venv/bin/python scripts/calibrate_speech.py OUT CACHE
 
 Prints, for the engine the build used: the words a minute actually spoken (against the asked rate),
 each clip's length against spoken.estimate_ms (the plan's slot: must stay under 1) and against
@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "src"))
-
-from cuecoach import audio, spoken  # noqa: E402
-from cuecoach.synth import SpeechCache, VoiceSettings  # noqa: E402
+from cuecoach import spoken
+from cuecoach.audio import sound
+from cuecoach.synth.clips import SpeechCache, VoiceSettings
 
 
 def lines(output: Path, cache: Path) -> tuple[VoiceSettings, dict[str, float]]:
@@ -33,7 +32,7 @@ def lines(output: Path, cache: Path) -> tuple[VoiceSettings, dict[str, float]]:
             if event["kind"] == "speech" and event["text"] not in found:
                 pcm = SpeechCache(cache).get(settings.key(event["text"]))
                 if pcm is not None:
-                    found[event["text"]] = len(pcm) / audio.SAMPLE_WIDTH * 1000 / audio.FRAME_RATE
+                    found[event["text"]] = len(pcm) / sound.SAMPLE_WIDTH * 1000 / sound.FRAME_RATE
     return settings, found
 
 

@@ -7,11 +7,10 @@ import wave
 from pathlib import Path
 
 import numpy as np
-
 from pydub import AudioSegment
 
-from . import system
-from .errors import BuildError
+from cuecoach import system
+from cuecoach.errors import BuildError
 
 FRAME_RATE = 44_100
 CHANNELS = 1

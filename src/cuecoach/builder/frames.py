@@ -21,12 +21,19 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Callable
 
-from . import assemble, audio, system
-from .build import DayResult, Job, finish_day, speech_error, tones, warning_lines
-from .errors import BuildError, CueError
-from .export import id3_tag
-from .render import overrun_error, overruns_by_length, start_of
-from .synth import IN_FLIGHT_PER_CPU, SpeechCache, VoiceSettings, ensure_clips, made_in_children, make_clips
+from cuecoach.audio import assemble, sound
+from cuecoach.audio.render import overrun_error, overruns_by_length, start_of
+from cuecoach.builder.export import id3_tag
+from cuecoach.builder.job import DayResult, Job, finish_day, speech_error, tones, warning_lines
+from cuecoach.errors import BuildError, CueError
+from cuecoach.synth.clips import (
+    IN_FLIGHT_PER_CPU,
+    SpeechCache,
+    VoiceSettings,
+    ensure_clips,
+    made_in_children,
+    make_clips,
+)
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 
@@ -234,7 +241,7 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], fa
 
 def _write_day(job: Job, placed: list[tuple[assemble.Cluster, assemble.Encoded]], stock: assemble.Stock) -> None:
     """A day's MP3 joined from its clusters' frames, then its lyrics and JSON."""
-    n_samples = audio.frames(job.script.duration_ms)
+    n_samples = sound.frames(job.script.duration_ms)
     frames, crcs = assemble.join(placed, n_samples, stock)
     assemble.write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
     finish_day(job)
