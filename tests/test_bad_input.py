@@ -15,8 +15,8 @@ output/<id>.mp3 and .json.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
 from conftest import run_cli

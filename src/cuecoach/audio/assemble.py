@@ -29,11 +29,11 @@ import math
 import os
 import struct
 from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
 
 from cuecoach import system
 from cuecoach.audio import mp3

@@ -17,9 +17,9 @@ import hashlib
 import multiprocessing
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from cuecoach.audio import assemble, sound
 from cuecoach.audio.render import overrun_error, overruns_by_length, start_of

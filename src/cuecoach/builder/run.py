@@ -9,8 +9,8 @@ are loaded and compiled, and those whose build key says so are made by joining e
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from cuecoach import system
 from cuecoach.builder.current import Glance, glance

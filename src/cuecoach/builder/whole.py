@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Callable
 
 from cuecoach.builder.job import DayResult, Job, finish_day, leveled_clips, tones, warning_lines
 from cuecoach.errors import CueError

@@ -9,7 +9,7 @@ import signal
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -38,11 +38,11 @@ class Encoding(str, Enum):
     whole = "whole"
 
 
-RoutinesOpt = Annotated[Optional[Path], typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
-SoundsOpt = Annotated[Optional[Path], typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
-OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
-CacheOpt = Annotated[Optional[Path], typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
-EngineOpt = Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
+RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
+SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
                                                                   "[default: 'engine' in program.yaml].")]
 
 
@@ -85,12 +85,12 @@ def main_options(
 
 @app.command()
 def build(
-    routines_: Annotated[Optional[list[str]], typer.Argument(
+    routines_: Annotated[list[str] | None, typer.Argument(
         metavar="ROUTINE", help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
     encode: Annotated[Encoding, typer.Option("--encode", help="frames: join each track from cached encoded "
                                              "frames; whole: encode every track whole (the reference).")
@@ -191,9 +191,9 @@ def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
 
 @app.command()
 def verify(
-    routines_: Annotated[Optional[list[str]], typer.Argument(metavar="ROUTINE", help="Routine ids or weeks (week2) to verify.")] = None,
+    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE", help="Routine ids or weeks (week2) to verify.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
-    jobs: Annotated[Optional[int], typer.Option("--jobs", "-j", min=1, metavar="N", help="Days checked at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days checked at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None,
 ) -> None:
     """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
@@ -233,7 +233,7 @@ def voices() -> None:
 @app.command()
 def say(
     text: Annotated[str, typer.Argument(help="The line to speak.")],
-    out: Annotated[Optional[Path], typer.Option("--output", "-o", help="Write the clip to this WAV file "
+    out: Annotated[Path | None, typer.Option("--output", "-o", help="Write the clip to this WAV file "
                                                 "[default: play it, and keep it in a temp file].")] = None,
     engine: EngineOpt = None, routines: RoutinesOpt = None,
 ) -> None:
@@ -370,7 +370,7 @@ def _base_url(value: str) -> str:
 def publish(
     base_url: Annotated[str, typer.Option("--base-url", metavar="URL", callback=_base_url, show_default=False,
                                           help="The address the site will have, like https://example.org/back/.")],
-    to: Annotated[Optional[Path], typer.Option("--to", metavar="DIR", help="Folder to write the site to "
+    to: Annotated[Path | None, typer.Option("--to", metavar="DIR", help="Folder to write the site to "
                                                             "[default: OUTPUT/site].")] = None,
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:

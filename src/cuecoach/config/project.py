@@ -31,7 +31,7 @@ class Project:
 
     @classmethod
     def at(cls, base: Path, routines: Path | None = None, sounds: Path | None = None,
-           output: Path | None = None, cache: Path | None = None) -> "Project":
+           output: Path | None = None, cache: Path | None = None) -> Project:
         return cls(
             routines=Path(routines or base / "routines"),
             sounds=Path(sounds or base / "sounds"),

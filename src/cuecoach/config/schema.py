@@ -9,8 +9,9 @@ from __future__ import annotations
 import difflib
 import re
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import Any, Callable
+from typing import Any
 
 from cuecoach.config.project import ID_PATTERN
 from cuecoach.config.yamlsrc import Node, describe, show

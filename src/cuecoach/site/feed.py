@@ -4,7 +4,7 @@ Podcasting 2.0 chapters and transcript tags (a small feedgen extension of our ow
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from feedgen.feed import FeedGenerator
@@ -103,7 +103,7 @@ def feed_xml(show: Show, episodes: list[Episode]) -> bytes:
     fg.podcast.itunes_category("Health & Fitness", "Fitness")
     fg.podcast.itunes_explicit("no")
     fg.podcast.itunes_summary(show.description)
-    start = datetime(show.year or 2026, 1, 1, tzinfo=timezone.utc)
+    start = datetime(show.year or 2026, 1, 1, tzinfo=UTC)
     for index, episode in enumerate(episodes):
         entry = fg.add_entry(order="append")
         entry.guid(episode.guid, permalink=False)

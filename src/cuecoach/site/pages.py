@@ -20,7 +20,7 @@ import json
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 from urllib.parse import urljoin
@@ -256,7 +256,7 @@ def _show(program: Program, days: list[Day], base: str, cover_name: str) -> Show
                 description=f"{program.title}: a follow-along program, one guided session a day, "
                             f"{len(days)} days. Press play, put the phone down, and follow the voice.",
                 link=base, feed_url=urljoin(base, "feed.xml"), cover_url=urljoin(base, cover_name),
-                year=program.year, updated=datetime.fromtimestamp(newest, timezone.utc))
+                year=program.year, updated=datetime.fromtimestamp(newest, UTC))
 
 
 def write_site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:

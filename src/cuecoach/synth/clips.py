@@ -21,10 +21,11 @@ import json
 import multiprocessing
 import os
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Protocol
+from typing import Protocol
 
 from cuecoach import spoken, system
 from cuecoach.audio import loudness, sound

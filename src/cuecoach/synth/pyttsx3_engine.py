@@ -46,10 +46,11 @@ import tempfile
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from cuecoach import system
 from cuecoach.errors import BuildError
