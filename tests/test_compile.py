@@ -10,7 +10,8 @@ import pytest
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project
 from cuecoach.errors import InputError
-from cuecoach.script.compile import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, compile_routine
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.types import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 

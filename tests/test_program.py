@@ -13,7 +13,8 @@ from conftest import ROOT, run_cli
 
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids
-from cuecoach.script.compile import LINE_GAP_MS, compile_routine
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.types import LINE_GAP_MS
 
 PROJECT = Project.at(ROOT)
 SLOWEST, FASTEST = 120, 220  # every rate in between builds

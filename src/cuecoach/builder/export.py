@@ -15,7 +15,7 @@ from cuecoach.config.project import Project, outputs, series_ids
 ID3_HEADER_SIZE = 10  # "ID3", version, flags, size
 
 if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
-    from cuecoach.script.compile import Chapter, Script
+    from cuecoach.script.types import Chapter, Script
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from cuecoach.audio import assemble, sound
+from cuecoach.audio import assemble, encoder, framecache, sound
 from cuecoach.audio.render import overrun_error, overruns_by_length, start_of
 from cuecoach.builder.export import id3_tag
 from cuecoach.builder.job import DayResult, Job, finish_day, speech_error, tones, warning_lines
@@ -173,10 +173,10 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     roots: dict[str, Path] = {}  # each bit rate's cache
     for job in todo:
         roots.setdefault(job.bitrate, job.cache)
-    encoders = {bitrate: assemble.encoder_id(bitrate, root) for bitrate, root in roots.items()}
+    encoders = {bitrate: encoder.encoder_id(bitrate, root) for bitrate, root in roots.items()}
     what = f"encoding {', '.join(f'{job.script.routine}.mp3' for job in todo)}"
     with contextlib.ExitStack() as scope:
-        stocks = {bitrate: scope.enter_context(assemble.stock_ready(root, bitrate, encoders[bitrate], what))
+        stocks = {bitrate: scope.enter_context(encoder.stock_ready(root, bitrate, encoders[bitrate], what))
                   for bitrate, root in roots.items()}
         first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
         try:
@@ -190,9 +190,9 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         first_use.update(pieces.made)
         try:
             ready = {bitrate: stocks[bitrate]() for bitrate in wanted}
-            encoded: dict[str, assemble.Encoded] = {}
+            encoded: dict[str, framecache.Encoded] = {}
             for bitrate, clusters in wanted.items():
-                encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(roots[bitrate]), bitrate, jobs,
+                encoded.update(assemble.encode_missing(clusters, framecache.FrameCache(roots[bitrate]), bitrate, jobs,
                                                        pieces.pcm, what))
         except CueError as exc:
             for job, _, _ in days:
@@ -239,7 +239,7 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], fa
     return days, wanted
 
 
-def _write_day(job: Job, placed: list[tuple[assemble.Cluster, assemble.Encoded]], stock: assemble.Stock) -> None:
+def _write_day(job: Job, placed: list[tuple[assemble.Cluster, framecache.Encoded]], stock: encoder.Stock) -> None:
     """A day's MP3 joined from its clusters' frames, then its lyrics and JSON."""
     n_samples = sound.frames(job.script.duration_ms)
     frames, crcs = assemble.join(placed, n_samples, stock)

@@ -19,11 +19,12 @@ from cuecoach.builder.check import check as check_all
 from cuecoach.builder.job import with_engine
 from cuecoach.builder.run import build as build_days
 from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.cli.progress import BuildProgress
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project, chosen, routine_ids, routine_path, shown
 from cuecoach.errors import CueError, InputError
 from cuecoach.script.compile import compile_routine
-from cuecoach.script.timeline import clock, format_plan
+from cuecoach.script.timeline import format_plan
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
@@ -101,50 +102,10 @@ def build(
     _check_engine(engine)
     project = _project(routines, sounds, output, cache)
     refs = _chosen(project, routines_, all_, "build")
-    # imported here: the other commands draw no progress bar (about 9 ms of their start)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # no auto-refresh: its thread would keep the build from forking its speech engines (a worker would)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, auto_refresh=False,
-                        disable=len(refs) == 1 or not err.is_terminal)
-    in_work: list[str] = []
-    spoken: list[str] = []
-    warned: set[str] = set()  # a library line left out on many days is reported once
-    with progress:
-        task = progress.add_task("building", total=len(refs))
-
-        def on_synth(text: str) -> None:
-            spoken.append(text)
-            progress.update(task, description=f"speaking new lines: {len(spoken)}", refresh=True)
-
-        def on_start(routine: str) -> None:
-            in_work.append(routine)
-            progress.update(task, description=f"building {', '.join(in_work)}", refresh=True)
-            if len(refs) == 1 or not err.is_terminal:
-                err.print(f"{routine}: building…")
-
-        def on_done(result) -> None:  # type: ignore[no-untyped-def]
-            if result.routine in in_work:
-                in_work.remove(result.routine)
-            progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done",
-                            refresh=True)
-            for line in result.warnings if result.status != "skipped" else ():  # check lists them all
-                if line not in warned:
-                    warned.add(line)
-                    progress.console.print(line, markup=False)
-            if result.status == "failed":
-                for line in result.message.splitlines():
-                    progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
-                                           markup=False)
-            elif result.status != "skipped" or verbose:
-                detail = (f"{clock(result.duration_ms)} long, {result.synthesized} lines synthesized, "
-                          f"{result.seconds:.1f} s" if result.status == "built" else "current")
-                progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
-
+    with BuildProgress(err, len(refs), verbose) as shown:
         try:
-            summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
-                                 on_synth=on_synth, engine=engine, encode=encode.value)
+            summary = build_days(project, refs, force=force, jobs=jobs, on_start=shown.on_start,
+                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value)
         except CueError as exc:
             if _debug:
                 raise

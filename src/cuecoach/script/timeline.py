@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cuecoach.script.compile import Script
+from cuecoach.script.types import Script
 
 
 def clock(ms: int) -> str:
