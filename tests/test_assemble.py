@@ -213,7 +213,7 @@ def test_every_silence_decodes_to_digital_silence(both: dict) -> None:
     reach = 3 * SAMPLES  # a frame either side of the frames a sound's samples fall in
     starts = loud[np.r_[True, np.diff(loud) > 1]]
     ends = loud[np.r_[np.diff(loud) > 1, True]]
-    for start, end in zip(starts, ends):
+    for start, end in zip(starts, ends, strict=True):
         near[max(0, start - reach)] += 1
         near[min(len(rendered), end + reach)] -= 1
     quiet = np.cumsum(near)[:-1] == 0
@@ -229,7 +229,8 @@ def test_the_assembled_track_passes_ffmpeg_and_mp3val_and_its_header_is_right(bo
     checked = subprocess.run(["mp3val", str(both["frames"])], capture_output=True, text=True)
     assert "WARNING" not in checked.stdout and "ERROR" not in checked.stdout, checked.stdout
     data = both["frames"].read_bytes()
-    tag = 10 + sum(b << shift for b, shift in zip(data[6:10], (21, 14, 7, 0)))  # after the ID3 tag: the Info frame
+    # after the ID3 tag (its size: four bytes of seven bits each): the Info frame
+    tag = 10 + sum(b << shift for b, shift in zip(data[6:10], (21, 14, 7, 0), strict=True))
     head = mp3.header(data, tag)
     frames = mp3.split(data[tag:])
     info = mp3.read_info(frames[0])

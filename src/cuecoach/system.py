@@ -80,7 +80,8 @@ def scratch_file(data: str | bytes | bytearray | Sequence[bytes | bytearray], be
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as exc:
             if exc.errno == errno.ENOSPC:
-                raise BuildError(f"{tempfile.gettempdir()}: the disk is full; free some space and build again") from None
+                raise BuildError(f"{tempfile.gettempdir()}: the disk is full; "
+                                 "free some space and build again") from None
             raise BuildError(f"{name}: cannot write a temp file: {exc.strerror}") from None
         yield Path(name)
     finally:

@@ -162,7 +162,7 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], t
                pcm_of: Callable[[str], bytes]) -> Iterator[bytes]:
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
-    for cluster, start, burst in zip(batch, starts, bursts):
+    for cluster, start, burst in zip(batch, starts, bursts, strict=True):
         sounds = [(burst, _reset_burst)]
         sounds += [(start + offset, functools.partial(pcm_of, piece)) for offset, piece, _ in cluster.parts]
         for begin, fetch in sounds:
@@ -186,7 +186,7 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
                       input=_batch_pcm(ordered, starts, bursts, total, pcm_of))
     frames = mp3.split(data)
     cuts: list[tuple[int, list[bytes]]] = []  # each cluster's first frame (from its anchor) and frames
-    for cluster, start in zip(ordered, starts):
+    for cluster, start in zip(ordered, starts, strict=True):
         reach_first, reach_last = _reach(start, cluster.length)
         window = frames[reach_first:reach_last + 1]
         if len(window) != reach_last + 1 - reach_first or not (mp3.is_silent(window[0])
@@ -197,7 +197,8 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
         anchor = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
         cuts.append((reach_first + loud[0] - anchor, window[loud[0]:loud[-1] + 1]) if loud else (0, []))
     crcs = iter(mp3.frame_crcs([frame for _, kept in cuts for frame in kept]))  # in one pass: a pass costs ~2 ms
-    found = {i: Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept)) for i, (first, kept) in zip(order, cuts)}
+    found = {i: Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept))
+             for i, (first, kept) in zip(order, cuts, strict=True)}
     return [found[i] for i in range(len(batch))]
 
 
@@ -230,7 +231,7 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
         load += item[1].length
 
     def encode_run(run: list[tuple[str, Cluster]]) -> None:
-        for (key, _), encoded in zip(run, encode_batch([c for _, c in run], bitrate, what, pcm_of)):
+        for (key, _), encoded in zip(run, encode_batch([c for _, c in run], bitrate, what, pcm_of), strict=True):
             cache.put(key, encoded)
             found[key] = encoded
 

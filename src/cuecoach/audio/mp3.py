@@ -174,7 +174,7 @@ def joined_crc(frames: list[bytes], crcs: list[int]) -> int:
     """The CRC-16 of the frames joined, from each frame's own: a few table lookups a frame."""
     shifts: dict[int, tuple[list[int], list[int]]] = {}
     crc = 0
-    for frame, own in zip(frames, crcs):
+    for frame, own in zip(frames, crcs, strict=True):
         size = len(frame)
         if size not in shifts:
             low, high = _shift_tables(size)

@@ -51,7 +51,8 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     frames.append(id3.CTOC(element_id="toc", flags=id3.CTOCFlags.TOP_LEVEL | id3.CTOCFlags.ORDERED,
                            child_element_ids=ids, sub_frames=[id3.TIT2(encoding=3, text=tags.title)]))
     frames += [id3.CHAP(element_id=ch_id, start_time=c.start_ms, end_time=c.end_ms,
-                        sub_frames=[id3.TIT2(encoding=3, text=c.title)]) for ch_id, c in zip(ids, chapters)]
+                        sub_frames=[id3.TIT2(encoding=3, text=c.title)])
+               for ch_id, c in zip(ids, chapters, strict=True)]
     if tags.cover:
         image = Path(tags.cover).read_bytes()
         mime = "image/png" if image[:4] == b"\x89PNG" else "image/jpeg"

@@ -36,6 +36,7 @@ from cuecoach.synth.clips import (
 )
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
+Day = tuple[Job, list[assemble.Cluster], list[str]]  # a day to join: its job, its clusters and their keys
 
 
 def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None,
@@ -202,7 +203,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         if on_start:
             on_start(job.script.routine)
         try:
-            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys)], ready[job.bitrate])
+            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys, strict=True)], ready[job.bitrate])
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -213,10 +214,10 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
 
 def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], failed_lines: dict[str, str],
                   finish: Callable[[DayResult], None]
-                  ) -> tuple[list[tuple[Job, list[assemble.Cluster], list[str]]], dict[str, dict[str, assemble.Cluster]]]:
+                  ) -> tuple[list[Day], dict[str, dict[str, assemble.Cluster]]]:
     """Each day's clusters and their keys, and every cluster wanted, by bit rate; a day whose speech failed,
     or whose lines overrun their slots, fails here."""
-    days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
+    days: list[Day] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}
     sound_sizes = {name: len(pcm) for name, pcm in pieces.sounds.items()}
     for job in todo:
@@ -232,7 +233,7 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], fa
                       for e in job.script.events]
             day = assemble.clusters([(at, piece, pieces.lengths[piece]) for at, piece in placed])
             keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
-            wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
+            wanted.setdefault(job.bitrate, {}).update(zip(keys, day, strict=True))
             days.append((job, day, keys))
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -34,15 +34,19 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
 
-class Encoding(str, Enum):
+class Encoding(StrEnum):
     frames = "frames"
     whole = "whole"
 
 
-RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
-SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
-CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
+RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR",
+                                                  help="Folder of routine YAML files [default: ./routines].")]
+SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR",
+                                                help="Folder of start/stop/finish WAVs [default: ./sounds].")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR",
+                                                help="Folder for MP3s and timelines [default: ./output].")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR",
+                                               help="Speech cache folder [default: ./.cache/cuecoach].")]
 EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
                                                                   "[default: 'engine' in program.yaml].")]
 
@@ -91,7 +95,8 @@ def build(
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N",
+                                             help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
     encode: Annotated[Encoding, typer.Option("--encode", help="frames: join each track from cached encoded "
                                              "frames; whole: encode every track whole (the reference).")
@@ -152,9 +157,11 @@ def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
 
 @app.command()
 def verify(
-    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE", help="Routine ids or weeks (week2) to verify.")] = None,
+    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE",
+                                                          help="Routine ids or weeks (week2) to verify.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days checked at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N",
+                                             help="Days checked at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None,
 ) -> None:
     """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
@@ -260,10 +267,11 @@ def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on; 0.0.0.0 lets phones on this network in.")]
-    = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port).")]
-    = 8000,
+    host: Annotated[str, typer.Option("--host", metavar="HOST",
+                                      help="Address to listen on; 0.0.0.0 lets phones on this network in.")
+                    ] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT",
+                                      help="Port to listen on (0: any free port).")] = 8000,
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""

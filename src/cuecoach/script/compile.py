@@ -32,6 +32,7 @@ The script's types and these timing constants are in ``types.py``.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from cuecoach.config.schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
 from cuecoach.errors import InputError, Where
@@ -219,8 +220,9 @@ class _Compiler:
                           sets=number_words(ex.timing.sets))
         at = lead_at - PAUSE_MS - call.slot_ms
         if at < t:
-            self.rate_problems.append((ex.timing.where, f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short "
-                                                        "for the stop tone, the rest and next-set calls and the lead-in",
+            self.rate_problems.append((ex.timing.where,
+                                       f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short for the stop "
+                                       "tone, the rest and next-set calls and the lead-in",
                                        "make the rest longer, or raise 'rate' in program.yaml"))
             at = t
         self.say(at, call, "next-set")
@@ -336,7 +338,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"
         problems.append((where, f"{message} at {program.rate} words a minute ({fits}); {fix}"))
     events = tuple(sorted(compiler.events, key=lambda e: (e.at_ms, e.kind)))
-    for before, after in zip(events, events[1:]):
+    for before, after in pairwise(events):
         if after.at_ms < before.end_ms and not problems:
             where = before.where or after.where or Where("program.yaml")
             problems.append((where, f"'{before.text}' and '{after.text}' overlap in {routine.id} at "
@@ -345,7 +347,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
         raise InputError(list(dict.fromkeys(problems)))
     starts = compiler.chapters
     chapters = [Chapter("Introduction", 0, starts[0][1])]
-    for (title, begin), (_, end) in zip(starts, starts[1:] + [("", compiler.duration)]):
+    for (title, begin), (_, end) in zip(starts, starts[1:] + [("", compiler.duration)], strict=True):
         chapters.append(Chapter(title, begin, end))
     return Script(
         routine=routine.id, title=routine.title, series=program.title, week=routine.week, day=routine.day,
