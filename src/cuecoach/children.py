@@ -18,16 +18,17 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from cuecoach.errors import BuildError, CueError
 
 PIPE_READ = 1 << 20  # bytes read from a child's pipe at a time
 FRAME_HEADER = 9  # a streamed message: its kind (1 byte), a number (4) and its payload's length (4)
 _stream_out: int | None = None  # in a forked helper: its stream's write end, which its own children must not hold
+Tag = TypeVar("Tag")  # what names a task to its caller, given back with its outcome
 
 
 @dataclass(frozen=True)
@@ -62,8 +63,8 @@ def _refuse_unless_can_fork() -> None:
                          "please report it")
 
 
-def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, timeout_s: float
-                ) -> Iterator[tuple[Any, ChildOutcome]]:
+def in_children(tasks: deque[tuple[Tag, Callable[[], bytes]]], at_once: int, timeout_s: float
+                ) -> Generator[tuple[Tag, ChildOutcome], None, None]:
     """Run each task (a tag, a function returning bytes) in a child forked for it alone, `at_once` at a
     time, and yield (tag, outcome) as each ends. Tasks appended to `tasks` meanwhile are run too (a retry).
     A child still running after `timeout_s` is killed, and so are those running when the caller stops.
@@ -72,8 +73,8 @@ def in_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, tim
     return _run_children(tasks, at_once, timeout_s)
 
 
-def _run_children(tasks: deque[tuple[Any, Callable[[], bytes]]], at_once: int, timeout_s: float
-                  ) -> Iterator[tuple[Any, ChildOutcome]]:
+def _run_children(tasks: deque[tuple[Tag, Callable[[], bytes]]], at_once: int, timeout_s: float
+                  ) -> Generator[tuple[Tag, ChildOutcome], None, None]:
     running: dict[int, _Child] = {}
     selector = selectors.DefaultSelector()
     try:

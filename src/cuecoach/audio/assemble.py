@@ -163,7 +163,7 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], t
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
     for cluster, start, burst in zip(batch, starts, bursts, strict=True):
-        sounds = [(burst, _reset_burst)]
+        sounds: list[tuple[int, Callable[[], bytes]]] = [(burst, _reset_burst)]
         sounds += [(start + offset, functools.partial(pcm_of, piece)) for offset, piece, _ in cluster.parts]
         for begin, fetch in sounds:
             pcm = fetch()

@@ -177,8 +177,8 @@ def joined_crc(frames: list[bytes], crcs: list[int]) -> int:
     for frame, own in zip(frames, crcs, strict=True):
         size = len(frame)
         if size not in shifts:
-            low, high = _shift_tables(size)
-            shifts[size] = (low.tolist(), high.tolist())
+            low_table, high_table = _shift_tables(size)
+            shifts[size] = (low_table.tolist(), high_table.tolist())
         low, high = shifts[size]
         crc = low[crc & 0xFF] ^ high[crc >> 8] ^ own
     return crc

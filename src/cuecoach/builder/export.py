@@ -39,8 +39,8 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     """
     from mutagen import id3  # here, not above: a build with nothing to do never needs it
 
-    frames = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
-              id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
+    frames: list[id3.Frame] = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
+                               id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
     if tags.track:
         frames.append(id3.TRCK(encoding=3, text=tags.track))
     if tags.year:

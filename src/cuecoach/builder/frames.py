@@ -88,11 +88,13 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
         groups.setdefault((settings, root), []).append(text)
     shares = {group: _shares(texts, group[0], jobs) for group, texts in groups.items()}
     elsewhere = [(share, settings, root) for (settings, root), split in shares.items() for share in split[1:]]
-    # spawn, not fork: each worker starts its own speech engine (a Piper model loads once per process)
-    workers = ProcessPoolExecutor(max_workers=len(elsewhere), mp_context=multiprocessing.get_context("spawn")
-                                  ) if elsewhere else contextlib.nullcontext()
-    with workers as pool:
-        futures = [pool.submit(_speak, *work) for work in elsewhere] if elsewhere else []
+    with contextlib.ExitStack() as scope:
+        futures = []
+        if elsewhere:
+            # spawn, not fork: each worker starts its own speech engine (a Piper model loads once per process)
+            pool = scope.enter_context(ProcessPoolExecutor(max_workers=len(elsewhere),
+                                                           mp_context=multiprocessing.get_context("spawn")))
+            futures = [pool.submit(_speak, *work) for work in elsewhere]
         heard: list[str] = []  # lines the progress display has heard of as they were made
 
         def note(text: str) -> None:

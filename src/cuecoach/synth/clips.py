@@ -162,7 +162,9 @@ def made_in_children(settings: VoiceSettings) -> bool:
 
 def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
     """In a fresh child, one attempt: the engine's audio file, or nothing if it gave none (a cancel)."""
-    return open_engine(settings).speak_here(text) or b""
+    engine = open_engine(settings)
+    assert isinstance(engine, pyttsx3_engine.Engine)  # only its clips are made in children (made_in_children)
+    return engine.speak_here(text) or b""
 
 
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
@@ -252,7 +254,8 @@ def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
     """In the helper child: each text's file as the engine wrote it (b"W"), or why there is none (b"F"), sent
     as it comes; b"R" for each fresh child asked to speak a line again after a cancel or a lost child."""
     number = {text: i for i, text in enumerate(texts)}
-    tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
+    tasks: deque[tuple[str, Callable[[], bytes]]] = deque(
+        (text, functools.partial(_speak_in_child, text, settings)) for text in texts)
     tries = dict.fromkeys(texts, 0)  # children that gave no file: cancelled, empty, or lost
     outcomes = children.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
     with contextlib.closing(outcomes):

@@ -161,8 +161,13 @@ def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | No
     os.unlink(path)
     engine = _init()
     finished, cancelled = threading.Event(), threading.Event()
-    engine.connect("finished-utterance",
-                   lambda completed=True, **_: (finished.set(), None if completed else cancelled.set()))
+
+    def on_finished(completed: bool = True, **_: object) -> None:
+        finished.set()
+        if not completed:
+            cancelled.set()
+
+    engine.connect("finished-utterance", on_finished)
     engine.runAndWait()  # a first, empty loop: the driver's start-up commands are dealt with here
     if voice_id:
         engine.setProperty("voice", voice_id)
