@@ -75,7 +75,7 @@ def not_current(folder: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> li
     assert options is not None
     answered = entry.answer(options)
     rest = glance(Project.at(folder), DAYS, encode=str(options.get("encode", "frames")),
-                  engine=options.get("engine")).rest  # type: ignore[arg-type]
+                  engine=options.get("engine")).rest
     assert (answered == 0) == (not rest)
     return rest
 

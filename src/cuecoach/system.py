@@ -120,7 +120,7 @@ def ffmpeg() -> str:
     if found:
         return found
     try:
-        import imageio_ffmpeg  # type: ignore[import-not-found]
+        import imageio_ffmpeg
 
         return imageio_ffmpeg.get_ffmpeg_exe()
     except Exception:  # noqa: BLE001 - any failure means: not available

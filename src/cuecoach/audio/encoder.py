@@ -89,7 +89,8 @@ class Stock:
 
     @functools.cached_property
     def silent_crcs(self) -> tuple[int, int]:
-        return tuple(mp3.frame_crcs(list(self.silent)))  # type: ignore[return-value]
+        unpadded, padded = mp3.frame_crcs(list(self.silent))
+        return unpadded, padded
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import signal
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -25,6 +25,10 @@ from cuecoach.config.project import Project, chosen, routine_ids, routine_path, 
 from cuecoach.errors import CueError, InputError
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import format_plan
+
+if TYPE_CHECKING:  # for annotations only: the site's modules load for serve and publish alone
+    from cuecoach.site.pages import Site
+    from cuecoach.site.serve import SiteServer
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
@@ -65,7 +69,7 @@ def _chosen(project: Project, named: list[str] | None, all_: bool, command: str)
     return refs
 
 
-def _fail(exc: CueError) -> None:
+def _fail(exc: CueError) -> NoReturn:
     for line in str(exc).splitlines():
         err.print(f"[red]error:[/red] {line}" if not isinstance(exc, InputError) else line, markup=True)
     raise typer.Exit(exc.exit_code)
@@ -245,7 +249,7 @@ def _check_engine(engine: str | None) -> None:
 SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default
 
 
-def _site(project: Project, folder: Path, base_url: str, chosen: bool = False):  # type: ignore[no-untyped-def]
+def _site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
     from cuecoach.site.pages import write_site
 
     try:
@@ -259,7 +263,7 @@ def _site(project: Project, folder: Path, base_url: str, chosen: bool = False): 
         _fail(exc)
 
 
-def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
+def _site_summary(site: Site) -> str:
     waiting = len(site.days) - len(site.built)
     return (f"{len(site.built)} of {len(site.days)} days in the feed"
             + (f" ({waiting} not built yet: cuecoach build --all)" if waiting else ""))
@@ -293,7 +297,7 @@ def serve(
     err.print("stopped", markup=False)
 
 
-def _serve_site(server, project: Project, folder: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+def _serve_site(server: SiteServer, project: Project, folder: Path, url: str) -> None:
     """Make the site for `url`, say where it is, and serve it until interrupted, remaking it when a
     build changes the output meanwhile (checked when a phone loads the page or the feed)."""
     from cuecoach.site.pages import sources_state, write_site
@@ -357,7 +361,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug: one line, and --debug for the traceback
+    except Exception as exc:  # a bug: one line, and --debug for the traceback
         if _debug or os.environ.get("CUECOACH_DEBUG"):
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
