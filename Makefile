@@ -1,4 +1,4 @@
-# cuecoach: `make` sets everything up and builds output/week1-day1.mp3; `make test` runs the tests.
+# cuecoach: `make` sets everything up and builds output/week1-day1.mp3; `make test` runs the checks and the tests.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := espeak-ng ffmpeg python3-venv
 
-.PHONY: all setup system browser test-tools sounds test test-fast bench all-days clean
+.PHONY: all setup system browser test-tools sounds lint test test-fast bench all-days clean
 
 all: setup
 	$(BIN)/cuecoach build week1-day1
@@ -57,7 +57,13 @@ test-tools:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mp3val >/dev/null; \
 	fi
 
-test: setup browser test-tools
+# ruff (lint and import order), mypy and the wings' import contract, each configured in pyproject.toml.
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: setup browser test-tools lint
 	$(BIN)/python -m pytest -q
 
 test-fast: setup browser

@@ -52,7 +52,8 @@ def cuecoach(folder: Path, *args: str) -> tuple[float, str]:
 
 
 def noop_times(folder: Path, *args: str, runs: int = 5) -> list[float]:
-    """Wall times of a build with nothing to do, run `runs` times (the shortest is the figure: the machine is shared)."""
+    """Wall times of a build with nothing to do, run `runs` times (the shortest is the figure: the machine is
+    shared)."""
     times = []
     for _ in range(runs):
         elapsed, log = cuecoach(folder, "build", *args)

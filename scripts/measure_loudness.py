@@ -53,9 +53,10 @@ def main() -> None:
     with ThreadPoolExecutor(2) as pool:
         results = list(pool.map(measure, mp3s))
     all_crests = []
-    for mp3, (integrated, peak, crests) in zip(mp3s, results):
+    for mp3, (integrated, peak, crests) in zip(mp3s, results, strict=True):
         all_crests += crests
-        print(f"{mp3.stem:12} {integrated:6.1f} LUFS {peak:6.1f} dBTP  crest median {statistics.median(crests):5.1f} dB")
+        crest = statistics.median(crests)
+        print(f"{mp3.stem:12} {integrated:6.1f} LUFS {peak:6.1f} dBTP  crest median {crest:5.1f} dB")
     loud = [r[0] for r in results]
     peaks = [r[1] for r in results]
     print(f"{len(mp3s)} tracks: {min(loud):.1f} to {max(loud):.1f} LUFS (mean {statistics.mean(loud):.2f}), "

@@ -117,12 +117,13 @@ def serving(cwd: Path, *args: str) -> Iterator[Served]:
     process = subprocess.Popen([*CUECOACH, "serve", "--host", "127.0.0.1", "--port", "0", *args], cwd=cwd,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                env={**os.environ, "COLUMNS": "200"})
+    assert process.stdout is not None and process.stderr is not None  # both piped
     printed: list[str] = []
     try:
         while len(printed) < 2:
-            line = process.stdout.readline()  # type: ignore[union-attr]
+            line = process.stdout.readline()
             if not line:
-                raise AssertionError(f"cuecoach serve stopped early:\n{''.join(printed)}{process.stderr.read()}")  # type: ignore[union-attr]
+                raise AssertionError(f"cuecoach serve stopped early:\n{''.join(printed)}{process.stderr.read()}")
             if line.strip():
                 printed.append(line.rstrip("\n"))
         url, feed = (line.split()[-1] for line in printed[:2])

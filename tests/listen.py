@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import wave
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -116,7 +117,7 @@ def quiet_before_lead_ins(signal: np.ndarray, timeline: dict) -> list[tuple[int,
     loud = audible(signal)
     lines = lines_heard(signal, timeline, loud)
     found = []
-    for before, lead in zip(lines, lines[1:]):
+    for before, lead in pairwise(lines):
         if lead["role"] != "lead-in" or before["role"] == "next-set":
             continue  # a rest between sets is timed from the stop tone, not from the last word
         silent_from = before["end"]

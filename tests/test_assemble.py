@@ -15,7 +15,7 @@ from conftest import run_cli
 from listen import RATE, decode
 
 from cuecoach import system
-from cuecoach.audio import assemble, mp3
+from cuecoach.audio import assemble, encoder, framecache, mp3
 from cuecoach.audio.render import render
 from cuecoach.builder.job import leveled_clips, prepare, read_sounds, tones
 from cuecoach.config.load import Days, load_series_or_raise
@@ -101,33 +101,33 @@ def test_another_libmp3lame_under_the_same_ffmpeg_is_another_encoder(tmp_path: P
     encoder, and so is that copy replaced in place (another time); each keys a cluster apart. The loader is
     asked once, and a damaged answer again; after that the identity is read from the cache, running nothing."""
     cache = tmp_path / "cache"
-    lame = next((lib for lib in assemble.encoder_libraries(system.ffmpeg(), cache) if "libmp3lame" in lib), None)
+    lame = next((lib for lib in encoder.encoder_libraries(system.ffmpeg(), cache) if "libmp3lame" in lib), None)
     if lame is None:
         pytest.skip("this ffmpeg has LAME built in: its binary alone names the encoder")
     copy = tmp_path / "lib" / Path(lame).name
     copy.parent.mkdir()
     shutil.copy(lame, copy)
-    stock = assemble.encoder_id("64k", cache)
+    stock = encoder.encoder_id("64k", cache)
     monkeypatch.setenv("LD_LIBRARY_PATH", str(copy.parent))
-    copied = assemble.encoder_id("64k", cache)
+    copied = encoder.encoder_id("64k", cache)
     assert str(copy.resolve()) in copied and os.path.realpath(lame) not in copied
     os.utime(copy, ns=(0, 0))
-    replaced = assemble.encoder_id("64k", cache)
+    replaced = encoder.encoder_id("64k", cache)
     cluster = assemble.Cluster(441, ((0, "tone", 441),))
-    assert len({cluster.key(encoder) for encoder in (stock, copied, replaced)}) == 3
+    assert len({cluster.key(identity) for identity in (stock, copied, replaced)}) == 3
     for entry in (cache / "frames").glob("libraries-*.json"):
         entry.write_text('["/lib/libmp3lame.so.0", ')
-    assert assemble.encoder_id("64k", cache) == replaced
+    assert encoder.encoder_id("64k", cache) == replaced
 
     def nothing_runs(*args, **kwargs):
         raise AssertionError(f"ran {args[0]}")
 
     monkeypatch.setattr(system, "run", nothing_runs)
-    assert assemble.encoder_id("64k", cache) == replaced
+    assert encoder.encoder_id("64k", cache) == replaced
 
 
 def test_joined_silence_keeps_the_constant_byte_rate() -> None:
-    stock = assemble.Stock((frame(False), frame(True)), b"", 144_000 * 64 / 44_100)
+    stock = encoder.Stock((frame(False), frame(True)), b"", 144_000 * 64 / 44_100)
     frames, crcs = assemble.join([], 44_100 * 60, stock)
     assert len(frames) == mp3.frame_count(44_100 * 60)
     assert mp3.joined_crc(frames, crcs) == mp3.crc16(b"".join(frames))
@@ -136,10 +136,10 @@ def test_joined_silence_keeps_the_constant_byte_rate() -> None:
 
 
 def test_a_truncated_frame_cache_entry_is_made_again(tmp_path: Path) -> None:
-    cache = assemble.FrameCache(tmp_path)
+    cache = framecache.FrameCache(tmp_path)
     frames = (frame(True, loud=True), frame(False))
-    cache.put("ab12", assemble.Encoded(-1, frames, tuple(mp3.frame_crcs(list(frames)))))
-    assert cache.get("ab12") == assemble.Encoded(-1, frames, (mp3.crc16(frames[0]), mp3.crc16(frames[1])))
+    cache.put("ab12", framecache.Encoded(-1, frames, tuple(mp3.frame_crcs(list(frames)))))
+    assert cache.get("ab12") == framecache.Encoded(-1, frames, (mp3.crc16(frames[0]), mp3.crc16(frames[1])))
     path = cache.path("ab12")
     path.write_bytes(path.read_bytes()[:-10])
     assert cache.get("ab12") is None and not path.exists()
@@ -213,7 +213,7 @@ def test_every_silence_decodes_to_digital_silence(both: dict) -> None:
     reach = 3 * SAMPLES  # a frame either side of the frames a sound's samples fall in
     starts = loud[np.r_[True, np.diff(loud) > 1]]
     ends = loud[np.r_[np.diff(loud) > 1, True]]
-    for start, end in zip(starts, ends):
+    for start, end in zip(starts, ends, strict=True):
         near[max(0, start - reach)] += 1
         near[min(len(rendered), end + reach)] -= 1
     quiet = np.cumsum(near)[:-1] == 0
@@ -229,7 +229,8 @@ def test_the_assembled_track_passes_ffmpeg_and_mp3val_and_its_header_is_right(bo
     checked = subprocess.run(["mp3val", str(both["frames"])], capture_output=True, text=True)
     assert "WARNING" not in checked.stdout and "ERROR" not in checked.stdout, checked.stdout
     data = both["frames"].read_bytes()
-    tag = 10 + sum(b << shift for b, shift in zip(data[6:10], (21, 14, 7, 0)))  # after the ID3 tag: the Info frame
+    # after the ID3 tag (its size: four bytes of seven bits each): the Info frame
+    tag = 10 + sum(b << shift for b, shift in zip(data[6:10], (21, 14, 7, 0), strict=True))
     head = mp3.header(data, tag)
     frames = mp3.split(data[tag:])
     info = mp3.read_info(frames[0])
@@ -268,7 +269,7 @@ def test_a_damaged_frame_cache_entry_is_encoded_again_and_the_track_comes_out_th
     # the same bytes: a cluster's frames do not depend on the batch it is encoded in (two clusters
     # alone this time), see test_a_clusters_frames_do_not_depend_on_what_else_its_batch_encodes
     assert target.read_bytes() == before
-    assert assemble.FrameCache(project / ".cache" / "cuecoach").get(entries[0].stem) is not None
+    assert framecache.FrameCache(project / ".cache" / "cuecoach").get(entries[0].stem) is not None
 
 
 @pytest.mark.slow

@@ -72,9 +72,11 @@ def both(*edits: Edit) -> Edit:
 
 P, E, S = "routines/program.yaml", "routines/exercises.yaml", "routines/short.yaml"
 LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
-    f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdef", "bcdefg"))
+    f"{b}: &{b} [{', '.join(['*' + a] * 9)}]\n" for a, b in zip("abcdef", "bcdefg", strict=True))
 TEXT_BOMB = f"title: &t '{'la ' * 100_000}'\nexercises: [{', '.join(['*t'] * 10)}]\n"
 LONG_CUE = "Lift your knees high and keep your back straight and breathe slowly and steadily all the time."
+SIDE_REACH = "  - {id: side-reach, sides: [left arm up, right arm up], switch_time: 6}"  # a line of short.yaml
+SHORT_EXERCISES = f"exercises:\n  - march\n{SIDE_REACH}\n  - squeeze"  # all of short.yaml's exercises
 
 # Each row: the edit, the command, and the expected stderr lines as (file:line:col, a fragment of the message).
 CASES = [
@@ -210,12 +212,10 @@ CASES = [
     pytest.param(sub("exercises.yaml", "timing: {work: 8}", "timing: {work: 8, per_side: 8}"), ["plan", "short"],
                  [(f"{E}:7:11", "both 'work' and 'per_side' are given")], id="work-and-per-side"),
     # -- nothing to do, nothing to say -------------------------------------------------
-    pytest.param(sub("short.yaml", "exercises:\n  - march\n  - {id: side-reach, sides: [left arm up, right arm up], switch_time: 6}\n  - squeeze", "exercises: []"),
-                 ["plan", "short"], [(f"{S}:4:12", "'exercises' is empty; list at least one exercise id")],
-                 id="no-exercises"),
-    pytest.param(sub("short.yaml", "exercises:\n  - march\n  - {id: side-reach, sides: [left arm up, right arm up], switch_time: 6}\n  - squeeze", "exercises:"),
-                 ["plan", "short"], [(f"{S}:4:11", "'exercises' is empty; list at least one exercise id")],
-                 id="exercises-left-blank"),
+    pytest.param(sub("short.yaml", SHORT_EXERCISES, "exercises: []"), ["plan", "short"],
+                 [(f"{S}:4:12", "'exercises' is empty; list at least one exercise id")], id="no-exercises"),
+    pytest.param(sub("short.yaml", SHORT_EXERCISES, "exercises:"), ["plan", "short"],
+                 [(f"{S}:4:11", "'exercises' is empty; list at least one exercise id")], id="exercises-left-blank"),
     pytest.param(sub("exercises.yaml", "cues: [Lift your knees.]", 'cues: ["---"]'), ["plan", "short"],
                  [(f"{E}:6:10", "'cues' is '---', which leaves nothing to say once spoken out; write words")],
                  id="cue-nothing-to-say"),
@@ -239,7 +239,8 @@ CASES = [
     pytest.param(sub("program.yaml", "rate: 170", "rate: 170\nlead_in: beeps"), ["check"],
                  [(f"{P}:6:10", "'lead_in' is 'beeps'; choose one of: count, pips")], id="unknown-lead-in"),
     pytest.param(sub("short.yaml", "sides: [left arm up, right arm up]", "sides: [left arm up]"), ["check"],
-                 [(f"{S}:6:29", "exercise 2 'sides' names 1 side; give two, the first side first")], id="one-side-named"),
+                 [(f"{S}:6:29", "exercise 2 'sides' names 1 side; give two, the first side first")],
+                 id="one-side-named"),
     pytest.param(sub("short.yaml", "switch_time: 6", "switch_time: -1"), ["check"],
                  [(f"{S}:6:71", "exercise 2 'switch_time' is -1 s; give it a value from 0 to 60 s")],
                  id="negative-switch-time"),
@@ -269,7 +270,8 @@ CASES = [
                   ("routines/extra.yml:1:1", "routine files end in .yaml; rename it to extra.yaml")],
                  id="yml-file-reported-by-check"),
     pytest.param(both(rename("short.yaml", "week1-day2.yaml"), sub("week1-day2.yaml", "day: 1", "day: 3")), ["check"],
-                 [("routines/week1-day2.yaml:1:1", "this file is week 1, day 2 by its name, but it says week 1, day 3")],
+                 [("routines/week1-day2.yaml:1:1",
+                   "this file is week 1, day 2 by its name, but it says week 1, day 3")],
                  id="series-day-name-and-fields-disagree"),
     pytest.param(None, ["plan", "program"],
                  [(P + ":1:1", "program.yaml holds settings, not a day")], id="routine-is-settings"),
@@ -311,7 +313,7 @@ def test_bad_input_gives_one_clean_line_per_problem(project: Path, edit: Edit | 
         assert lines[-1] == f"{len(expected)} problem{'s' * (len(expected) != 1)} found"
         lines = lines[:-1]
     assert len(lines) == len(expected), done.stderr
-    for line, (where, fragment) in zip(lines, expected):
+    for line, (where, fragment) in zip(lines, expected, strict=True):
         assert line.startswith(where.replace("{outside}", str(outside)) + ": "), (line, where)
         assert fragment in line, (line, fragment)
         assert "; " in line, f"no hint how to fix it: {line}"
@@ -320,7 +322,7 @@ def test_bad_input_gives_one_clean_line_per_problem(project: Path, edit: Edit | 
 
 
 def test_check_lists_problems_in_two_files_at_their_lines(project: Path) -> None:
-    sub("short.yaml", "  - {id: side-reach, sides: [left arm up, right arm up], switch_time: 6}", "  - {id: side-reach, sides: [left arm up, right arm up], switch_time: 6}\n  - {id: squeeze, rest: 0}")(project)
+    sub("short.yaml", SIDE_REACH, f"{SIDE_REACH}\n  - {{id: squeeze, rest: 0}}")(project)
     sub("exercises.yaml", "  say: side reach", "  say: side reach\n  cues: [Reach long.]")(project)
 
     done = run_cli("check", cwd=project, check=False)

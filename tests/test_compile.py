@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project
 from cuecoach.errors import InputError
-from cuecoach.script.compile import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, compile_routine
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.types import CALLS_MIN_S, LINE_GAP_MS, PAUSE_MS, SOUND_SLOT_MS, Script
 
 CASES = Path(__file__).resolve().parent / "data" / "cases"
 
@@ -64,7 +66,7 @@ def test_short_blocks_have_no_halfway_or_ten_seconds_left(tmp_path: Path) -> Non
 def test_nothing_overlaps_and_speech_never_stretches_a_block(tmp_path: Path) -> None:
     script, _ = compiled(tmp_path, "title: T\nexercises: [chatty, bridge, lunge, {id: lunge, sets: 2, rest: 12}]\n")
     counts = ("countdown", "lead-in")
-    for before, after in zip(script.events, script.events[1:]):
+    for before, after in pairwise(script.events):
         assert before.end_ms + PAUSE_MS <= after.at_ms or (before.role in counts and before.end_ms <= after.at_ms), \
             (before, after)
     for block in script.blocks:
@@ -78,7 +80,7 @@ def test_lines_inside_a_block_keep_a_second_and_a_half_apart(tmp_path: Path) -> 
     for block in script.blocks:
         lines = [e for e in script.events if e.block == block.number and e.kind == "speech"]
         lines = [e for i, e in enumerate(lines) if e.role != "countdown" or lines[i - 1].role != "countdown"]
-        for before, after in zip(lines, lines[1:]):
+        for before, after in pairwise(lines):
             assert after.at_ms - before.end_ms >= LINE_GAP_MS, (before, after)
 
 
@@ -178,11 +180,17 @@ def test_an_exercise_met_before_gets_its_reminder_and_a_later_day_a_short_openin
                         name="week1-day1")
     later, _ = compiled(tmp_path, "title: T\nweek: 1\nday: 2\nexercises: [lunge, hold, chatty]\n",
                         name="week1-day2")
-    setup = lambda s, ex: [e.text for e in s.events if e.role == "setup" and
-                           any(c.title == ex and c.start_ms <= e.at_ms < c.end_ms for c in s.chapters)]
+
+    def setup(s: Script, ex: str) -> list[str]:
+        return [e.text for e in s.events if e.role == "setup" and
+                any(c.title == ex and c.start_ms <= e.at_ms < c.end_ms for c in s.chapters)]
+
     assert setup(later, "Lunge Stretch") == ["Lunge, back knee down."]
     assert setup(later, "Plank Hold") == ["Forearms down, body long."]  # one line: its first line is the reminder
-    opening = lambda s: s.chapters[0].end_ms
+
+    def opening(s: Script) -> int:
+        return s.chapters[0].end_ms
+
     assert opening(later) < opening(first)
     short_roles = {e.role for e in later.events if e.at_ms < opening(later)}
     assert short_roles == {"welcome-short", "equipment-short", "safety-short"}
@@ -203,7 +211,8 @@ def test_instruction_full_turns_fading_off(tmp_path: Path) -> None:
 
 
 def test_pips_lead_in_instead_of_words(tmp_path: Path) -> None:
-    script, _ = compiled(tmp_path, "title: T\nexercises: [hold]\n", program_edit=("rate: 170", "rate: 170\nlead_in: pips"))
+    script, _ = compiled(tmp_path, "title: T\nexercises: [hold]\n",
+                         program_edit=("rate: 170", "rate: 170\nlead_in: pips"))
     (block,) = script.blocks
     pips = [e.at_ms for e in script.events if e.kind == "sound" and e.text == "pip"]
     assert pips == [block.start_ms - 3000, block.start_ms - 2000, block.start_ms - 1000]
@@ -220,7 +229,7 @@ def test_chapters_cover_the_track_one_per_exercise(tmp_path: Path) -> None:
     script, _ = compiled(tmp_path, "title: T\nexercises: [hold, lunge]\n")
     assert [c.title for c in script.chapters] == ["Introduction", "Plank Hold", "Lunge Stretch", "Close"]
     assert script.chapters[0].start_ms == 0 and script.chapters[-1].end_ms == script.duration_ms
-    assert all(a.end_ms == b.start_ms for a, b in zip(script.chapters, script.chapters[1:]))
+    assert all(a.end_ms == b.start_ms for a, b in pairwise(script.chapters))
 
 
 def test_the_length_announced_matches_the_length(tmp_path: Path) -> None:

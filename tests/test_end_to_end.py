@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -27,8 +28,8 @@ def heard(built_short: Path) -> dict:
 
 
 def test_mp3_is_mono_44k_constant_bitrate_with_tags(heard: dict) -> None:
-    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(heard["mp3"])],
-                           capture_output=True, text=True, check=True)
+    probe = subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json",
+                            str(heard["mp3"])], capture_output=True, text=True, check=True)
     info = json.loads(probe.stdout)
     stream = info["streams"][0]
     assert (stream["codec_name"], stream["channels"], stream["sample_rate"]) == ("mp3", 1, "44100")
@@ -47,7 +48,7 @@ def test_tones_are_heard_exactly_where_the_timeline_puts_them(heard: dict) -> No
         planned = [e["at_ms"] / 1000 for e in events if e["kind"] == "sound" and e["text"] == name]
         found = heard["onsets"][name]
         assert len(found) == len(planned), f"{name}: heard {found}, planned {planned}"
-        for heard_at, planned_at in zip(found, planned):
+        for heard_at, planned_at in zip(found, planned, strict=True):
             assert abs(heard_at - planned_at) < TOLERANCE_S, name
 
 
@@ -56,7 +57,7 @@ def test_each_block_lasts_its_planned_seconds_from_start_tone_to_stop_tone(heard
     starts, stops = heard["onsets"]["start"], heard["onsets"]["stop"]
     assert [b["planned_s"] for b in blocks] == [8, 6, 6, 5, 5]
     assert len(starts) == len(stops) == len(blocks)
-    for block, start, stop in zip(blocks, starts, stops):
+    for block, start, stop in zip(blocks, starts, stops, strict=True):
         assert abs((stop - start) - block["planned_s"]) < TOLERANCE_S, block
         assert abs(start - block["start_ms"] / 1000) < TOLERANCE_S, block
 
@@ -69,7 +70,7 @@ def test_gaps_are_silent_and_speech_is_heard(heard: dict) -> None:
         sounding.append((e["at_ms"] / 1000, e["at_ms"] / 1000 + length))
     sounding.append((heard["timeline"]["duration_ms"] / 1000, 1e9))
     checked = 0.0
-    for (_, end), (begin, _) in zip(sounding, sounding[1:]):
+    for (_, end), (begin, _) in pairwise(sounding):
         # MP3 frames smear sound by a few ms: keep 50 ms clear of each edge
         if begin - end > 0.3:
             assert level_db(signal, end + 0.05, begin - 0.05) < -60, (end, begin)
@@ -84,12 +85,12 @@ def test_quiet_time_to_move_before_every_lead_in_is_heard(heard: dict) -> None:
     quiet = quiet_before_lead_ins(heard["signal"], heard["timeline"])
     # march (first side: get_ready 5 s), side reach (first side 5 s, second side switch_time 6 s), squeeze
     assert len(quiet) == 4
-    assert [round(q, 1) >= need for (_, q), need in zip(quiet, (5, 5, 6, 5))] == [True] * 4, quiet
+    assert [round(q, 1) >= need for (_, q), need in zip(quiet, (5, 5, 6, 5), strict=True)] == [True] * 4, quiet
 
 
 def test_lines_inside_a_block_are_heard_a_second_and_a_half_apart(heard: dict) -> None:
     lines = lines_heard(heard["signal"], heard["timeline"])
-    pairs = [(a, b) for a, b in zip(lines, lines[1:]) if a["block"] and a["block"] == b["block"]]
+    pairs = [(a, b) for a, b in pairwise(lines) if a["block"] and a["block"] == b["block"]]
     assert pairs  # the cue and the countdown
     assert all(b["start"] - a["end"] >= 1.5 for a, b in pairs), [(a["text"], b["text"], b["start"] - a["end"])
                                                                  for a, b in pairs]
@@ -99,16 +100,16 @@ def test_each_side_is_named_out_loud_before_it_starts(heard: dict) -> None:
     lines = lines_heard(heard["signal"], heard["timeline"])
     for block in heard["timeline"]["blocks"]:
         if block["side"]:
-            before = [l for l in lines if l["end"] <= block["start_ms"] / 1000
-                      and l["role"] not in ("lead-in", "get-ready")]
+            before = [line for line in lines if line["end"] <= block["start_ms"] / 1000
+                      and line["role"] not in ("lead-in", "get-ready")]
             assert before[-1]["role"] in ("side-first", "side-next"), before[-1]
             assert ("left arm up" if block["side"] == 1 else "right arm up") in before[-1]["text"]
 
 
 def test_tones_are_as_loud_as_the_voice(heard: dict) -> None:
     signal, timeline = heard["signal"], heard["timeline"]
-    speech = [loudness_lufs(signal, l["start"], l["end"]) for l in lines_heard(signal, timeline)
-              if l["role"] not in ("countdown", "lead-in")]
+    speech = [loudness_lufs(signal, line["start"], line["end"]) for line in lines_heard(signal, timeline)
+              if line["role"] not in ("countdown", "lead-in")]
     voice = float(sorted(speech)[len(speech) // 2])
     for name in ("start", "stop"):
         for onset in heard["onsets"][name]:
@@ -184,11 +185,11 @@ def test_week1_day1_has_the_seeds_fourteen_blocks(tmp_path: Path) -> None:
     signal = decode(tmp_path / "week1-day1.mp3")
     starts = find_onsets(signal, read_wav(sounds / "start.wav"))
     stops = find_onsets(signal, read_wav(sounds / "stop.wav"))
-    measured = [stop - start for start, stop in zip(starts, stops)]
     planned = [60, 30, 30, 45, 45, 30, 30, 20, 20, 60, 30, 60, 60, 45]
     assert len(starts) == len(stops) == len(planned)
-    assert all(abs(m - p) < TOLERANCE_S for m, p in zip(measured, planned)), measured
-    assert all(stop < next_start for stop, next_start in zip(stops, starts[1:]))
+    measured = [stop - start for start, stop in zip(starts, stops, strict=True)]
+    assert all(abs(m - p) < TOLERANCE_S for m, p in zip(measured, planned, strict=True)), measured
+    assert all(stop < next_start for stop, next_start in zip(stops, starts[1:], strict=False))
 
 
 def test_a_lead_in_of_pips_is_heard_one_second_apart_before_each_start(project: Path) -> None:
@@ -200,6 +201,6 @@ def test_a_lead_in_of_pips_is_heard_one_second_apart_before_each_start(project: 
     pips = find_onsets(signal, read_wav(project / "sounds" / "pip.wav"))
     starts = [b["start_ms"] / 1000 for b in timeline["blocks"]]
     assert len(pips) == 3 * len(starts)
-    for start, three in zip(starts, zip(pips[0::3], pips[1::3], pips[2::3])):
+    for start, three in zip(starts, zip(pips[0::3], pips[1::3], pips[2::3], strict=True), strict=True):
         assert all(abs(heard - (start - 3 + i)) < TOLERANCE_S for i, heard in enumerate(three)), (start, three)
     assert len(find_onsets(signal, read_wav(project / "sounds" / "start.wav"))) == len(starts)  # a pip is no start

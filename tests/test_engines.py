@@ -45,7 +45,8 @@ def test_a_piper_build_is_heard_with_its_tones_silences_and_level(project: Path)
         assert abs(piece).max() > 0.05, event  # every line and tone is heard in its slot
     speech = [e for e in timeline["events"] if e["kind"] == "speech"]
     gap_start = speech[0]["at_ms"] + speech[0]["slot_ms"]
-    later = min(e["at_ms"] for e in timeline["events"] if e["at_ms"] >= gap_start) - GRID_SHIFT_MAX_MS  # a line may start early
+    # a line may start a little early
+    later = min(e["at_ms"] for e in timeline["events"] if e["at_ms"] >= gap_start) - GRID_SHIFT_MAX_MS
     assert abs(signal[int(gap_start * RATE / 1000) + 10: int(later * RATE / 1000) - 10]).max() < 0.01
     again = run_cli("build", "short", "--engine", "piper", "--force", cwd=project)
     assert "0 lines synthesized" in again.stderr  # a rebuild from the cache
@@ -119,7 +120,7 @@ def test_check_locates_a_voice_that_does_not_exist(project: Path) -> None:
     done = run_cli("check", cwd=project, check=False)
     assert done.returncode == 2
     assert "program.yaml:" in done.stderr and "nosuchvoice" in done.stderr and "Traceback" not in done.stderr
-    line = next(l for l in done.stderr.splitlines() if "nosuchvoice" in l)
+    line = next(said for said in done.stderr.splitlines() if "nosuchvoice" in said)
     number = int(line.split(":")[1])
     assert (project / "routines" / "program.yaml").read_text().splitlines()[number - 1].startswith("voice:")
 

@@ -165,15 +165,15 @@ def test_a_started_program_is_waited_for_or_stopped(tmp_path: Path) -> None:
 def test_silence_never_asked_for_is_stopped_and_not_cached(tmp_path: Path) -> None:
     """The silent frames are encoded while a build speaks; a build that fails first leaves no cache entry
     and no part file, and one that asks gets them (and caches them)."""
-    from cuecoach.audio import assemble
+    from cuecoach.audio import encoder
 
-    encoder = assemble.encoder_id("64k", tmp_path)
-    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3"):
+    identity = encoder.encoder_id("64k", tmp_path)
+    with encoder.stock_ready(tmp_path, "64k", identity, "encoding x.mp3"):
         pass
     assert not list((tmp_path / "frames").glob("stock-*")) and not list((tmp_path / "frames").glob(".*"))
-    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3") as ready:
+    with encoder.stock_ready(tmp_path, "64k", identity, "encoding x.mp3") as ready:
         stock = ready()
     assert {len(frame) for frame in stock.silent} == {208, 209}
     assert len(list((tmp_path / "frames").glob("stock-*.mp3"))) == 1 and not list((tmp_path / "frames").glob(".*"))
-    with assemble.stock_ready(tmp_path, "64k", encoder, "encoding x.mp3") as again:  # from the cache now
+    with encoder.stock_ready(tmp_path, "64k", identity, "encoding x.mp3") as again:  # from the cache now
         assert again() == stock

@@ -4,9 +4,12 @@ where they are made, empty subpackage doors, and modules and functions of a read
 from __future__ import annotations
 
 import ast
+import io
+import re
 import shutil
 import subprocess
 import sys
+import tokenize
 from pathlib import Path
 
 import pytest
@@ -15,6 +18,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "cuecoach"
 MODULE_MAX_LINES = 400
 FUNCTION_MAX_LINES = 50
+# a silenced check names its code and says why: `noqa: CODE - why`, or `type: ignore[code]` then a comment
+# saying why (mypy reads no other form after an ignore)
+SILENCED = re.compile(r"#\s*(noqa\b|type:\s*ignore\b)")
+SAYS_WHY = re.compile(r"#\s*(noqa:\s*[A-Z]+\d+(,\s*[A-Z]+\d+)*\s+-\s+\w|type:\s*ignore\[[\w\-, ]+\]\s*#\s*\w)")
 
 
 def modules() -> list[Path]:
@@ -102,3 +109,23 @@ def test_tools_live_outside_the_tests(folder: Path) -> None:
     assert list((ROOT / folder).glob("*.py"))
     assert not [p.name for p in (ROOT / "tests").glob("*.py")
                 if p.name.startswith(("bench", "calibrate", "measure"))]
+
+
+def silenced_without_a_reason(text: str) -> list[int]:
+    """The lines whose comment silences ruff or mypy without a code and a reason."""
+    return [token.start[0] for token in tokenize.generate_tokens(io.StringIO(text).readline)
+            if token.type == tokenize.COMMENT and SILENCED.search(token.string)
+            and not SAYS_WHY.search(token.string)]
+
+
+def test_each_silenced_check_says_why() -> None:
+    files = [path for folder in ("src", "tests", "bench", "scripts") for path in (ROOT / folder).rglob("*.py")]
+    unexplained = [f"{path.relative_to(ROOT)}:{line}" for path in files
+                   for line in silenced_without_a_reason(path.read_text())]
+    assert unexplained == []
+
+
+def test_a_bare_noqa_or_type_ignore_is_found() -> None:
+    text = ("a = 1  # noqa\nb = 2  # noqa: E501\nc = 3  # type: ignore[index]\nd = 4  # type: ignore\n"
+            "e = 5  # noqa: E501 - a URL\nf = 6  # type: ignore[index]  # checked above\ng = '# noqa'\n")
+    assert silenced_without_a_reason(text) == [1, 2, 3, 4]

@@ -75,7 +75,7 @@ def not_current(folder: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> li
     assert options is not None
     answered = entry.answer(options)
     rest = glance(Project.at(folder), DAYS, encode=str(options.get("encode", "frames")),
-                  engine=options.get("engine")).rest  # type: ignore[arg-type]
+                  engine=options.get("engine")).rest
     assert (answered == 0) == (not rest)
     return rest
 
@@ -175,5 +175,6 @@ def test_a_moved_project_is_current_even_when_its_days_are_compiled_again(series
     program = series / "routines" / "program.yaml"
     program.write_text(program.read_text() + "\n# moved to another folder\n")
     done = run_cli("build", "--all", cwd=series)
-    assert done.stderr.strip().endswith(f"0 built, {len(DAYS)} skipped (current), 0 failed; output in output"), done.stderr
+    summary = f"0 built, {len(DAYS)} skipped (current), 0 failed; output in output"
+    assert done.stderr.strip().endswith(summary), done.stderr
     assert {day: (series / "output" / f"{day}.mp3").read_bytes() for day in DAYS} == before

@@ -68,7 +68,7 @@ def test_lyrics_have_every_spoken_line_at_its_time(built_short: Path) -> None:
     spoken = [e for e in timeline["events"] if e["kind"] == "speech"]
     lines = [line for line in lrc if re.match(r"\[\d\d:\d\d\.\d\d\]", line)]
     assert len(lines) == len(spoken)
-    for line, event in zip(lines, spoken):
+    for line, event in zip(lines, spoken, strict=True):
         minutes, seconds = int(line[1:3]), float(line[4:9])
         assert abs(minutes * 60 + seconds - event["at_ms"] / 1000) < 0.01
         assert line[10:] == event["text"]
@@ -97,8 +97,8 @@ def test_verify_fails_on_a_track_that_drifted(project: Path) -> None:
     mp3 = project / "output" / "short.mp3"
     shifted = project / "shifted.mp3"
     # 100 ms of extra silence at the start, 4 dB quieter, chapters dropped: tones late, loudness off
-    subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-af", "adelay=100,volume=-4dB", "-map_chapters", "-1", "-c:a", "libmp3lame",
-                    "-b:a", "64k", str(shifted)], check=True)
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(mp3), "-af", "adelay=100,volume=-4dB", "-map_chapters", "-1",
+                    "-c:a", "libmp3lame", "-b:a", "64k", str(shifted)], check=True)
     shutil.move(shifted, mp3)
     done = run_cli("verify", "short", cwd=project, check=False)
     assert done.returncode == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 from dataclasses import replace
+from itertools import pairwise
 from pathlib import Path
 from statistics import mean
 
@@ -13,7 +14,8 @@ from conftest import ROOT, run_cli
 
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids
-from cuecoach.script.compile import LINE_GAP_MS, compile_routine
+from cuecoach.script.compile import compile_routine
+from cuecoach.script.types import LINE_GAP_MS
 
 PROJECT = Project.at(ROOT)
 SLOWEST, FASTEST = 120, 220  # every rate in between builds
@@ -155,7 +157,7 @@ def test_no_exercise_name_twice_in_the_minute_before_its_first_block(days, serie
 def test_lines_inside_blocks_are_a_second_and_a_half_apart(days) -> None:
     for rid, script in days.items():
         lines = [e for e in script.events if e.kind == "speech" and e.block]
-        for before, after in zip(lines, lines[1:]):
+        for before, after in pairwise(lines):
             if before.block == after.block and not (before.role == after.role == "countdown"):
                 assert after.at_ms - before.end_ms >= LINE_GAP_MS, (rid, before, after)
 
@@ -186,7 +188,8 @@ def test_later_days_of_a_week_open_in_half_the_time(days) -> None:
 
 def test_a_known_exercise_is_set_up_faster_than_the_first_time(days) -> None:
     def setup_ms(script, chapter) -> int:
-        return sum(e.slot_ms for e in script.events if e.role == "setup" and chapter.start_ms <= e.at_ms < chapter.end_ms)
+        return sum(e.slot_ms for e in script.events
+                   if e.role == "setup" and chapter.start_ms <= e.at_ms < chapter.end_ms)
 
     first: dict[str, int] = {}
     for rid, script in days.items():  # in week and day order

@@ -9,7 +9,7 @@ import pytest
 from cuecoach.audio.mp3 import DELAY, SAMPLES_PER_FRAME
 from cuecoach.audio.render import render, start_of
 from cuecoach.errors import InputError
-from cuecoach.script.compile import Event, Script
+from cuecoach.script.types import Event, Script
 
 
 def script_of(*events: Event, duration_ms: int = 3000) -> Script:

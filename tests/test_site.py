@@ -54,7 +54,7 @@ def check_feed(feed_url: str, base: str, files: Path, fetch_base: str | None = N
     assert feed.feed.itunes_type == "serial"
     assert [e.title for e in feed.entries] == ["Week 1, Day 1", "Week 1, Day 2", "Week 2, Day 1"]
     assert [(int(e.itunes_season), int(e.itunes_episode)) for e in feed.entries] == [(1, 1), (1, 2), (2, 1)]
-    for entry, day in zip(feed.entries, DAYS):
+    for entry, day in zip(feed.entries, DAYS, strict=True):
         (enclosure,) = entry.enclosures
         assert enclosure.href == f"{base}audio/{day}.mp3" and enclosure.type == "audio/mpeg"
         assert int(enclosure.length) == (files / "audio" / f"{day}.mp3").stat().st_size
@@ -138,7 +138,8 @@ def test_serves_many_listeners_at_once(served_series: Served, built_series: Path
 def test_ctrl_c_stops_the_server_cleanly(built_series: Path) -> None:
     with serving(built_series) as served:
         assert fetch(served.url)[0] == 200
-        qr_row = served.process.stdout.readline().strip()  # type: ignore[union-attr]
+        assert served.process.stdout is not None
+        qr_row = served.process.stdout.readline().strip()
         assert qr_row and set(qr_row) <= set("█▀▄ "), qr_row  # the URL as a QR code, in the terminal
         code, stderr = served.stop()
     assert code == 0 and "stopped" in stderr and "Traceback" not in stderr, stderr
@@ -239,7 +240,8 @@ def test_publish_will_not_write_into_a_folder_of_other_files(built_series: Path,
 def test_page_and_data_have_the_types_a_browser_expects(served_series: Served) -> None:
     for path, kind in [("", "text/html"), ("index.html", "text/html"), ("player.js", "text/javascript"),
                        ("player.css", "text/css"), ("sw.js", "text/javascript"), ("site.json", "application/json"),
-                       ("manifest.webmanifest", "application/manifest+json"), ("days/week1-day1.json", "application/json")]:
+                       ("manifest.webmanifest", "application/manifest+json"),
+                       ("days/week1-day1.json", "application/json")]:
         status, headers, _ = fetch(served_series.url + path)
         assert status == 200 and headers["Content-Type"].split(";")[0] == kind, (path, headers["Content-Type"])
     assert raw_get(served_series.url, "/.cuecoach-site")[0] == 404

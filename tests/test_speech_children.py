@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from cuecoach import system
+from cuecoach import children
 from cuecoach.builder.run import build
 from cuecoach.config.project import Project
 from cuecoach.config.schema import Program
@@ -28,7 +28,7 @@ LINES = ["Lie on your back with your knees bent.", "Three.", "Breathe slowly. Si
          "Press your lower back gently into the mat, then let it go.", "Rest.", "Start.",
          "Hold for 30 seconds.", "Stop if you feel a sharp pain."]
 
-pytestmark = pytest.mark.skipif(not pyttsx3_engine.fresh_process_per_clip() or not system.can_fork(),
+pytestmark = pytest.mark.skipif(not pyttsx3_engine.fresh_process_per_clip() or not children.can_fork(),
                                 reason="clips are made in forked children only with espeak, in a process that may fork")
 
 
@@ -107,18 +107,18 @@ def test_a_helper_that_dies_fails_the_lines_it_had_not_sent(tmp_path: Path, monk
 
 
 def test_a_process_with_threads_forks_nothing_and_has_a_worker_make_its_clips(tmp_path: Path) -> None:
-    """A fork with another thread running can leave the child a lock held for ever: system refuses, in one
+    """A fork with another thread running can leave the child a lock held for ever: it is refused, in one
     line, and ensure_clips has a spawned worker make the clips instead: the same bytes."""
     stop = threading.Event()
     thread = threading.Thread(target=stop.wait)
     thread.start()
     heard: list[str] = []
     try:
-        assert not system.can_fork()
+        assert not children.can_fork()
         with pytest.raises(BuildError) as refused:
-            system.in_children(deque([(None, bytes)]), 1, 10.0)
+            children.in_children(deque([(None, bytes)]), 1, 10.0)
         assert "may not (it has other threads)" in str(refused.value) and "\n" not in str(refused.value)
-        with pytest.raises(BuildError, match="may not"), system.child_stream(lambda send: None):
+        with pytest.raises(BuildError, match="may not"), children.child_stream(lambda send: None):
             pass
         clips = synth.ensure_clips(LINES[:3], SETTINGS, SpeechCache(tmp_path / "worker"), heard.append)
     finally:

@@ -35,7 +35,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def phone(browser):  # type: ignore[no-untyped-def]
+def phone(browser):
     """A fresh phone-sized page: its own storage, cache and service workers."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
     page = context.new_page()
@@ -46,21 +46,21 @@ def phone(browser):  # type: ignore[no-untyped-def]
     assert not errors, errors
 
 
-def shot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+def shot(page, name: str) -> None:
     if SCREENSHOTS:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
-def current_time(page) -> float:  # type: ignore[no-untyped-def]
+def current_time(page) -> float:
     return float(page.evaluate("document.getElementById('audio').currentTime"))
 
 
-def wait_playing_past(page, seconds: float) -> None:  # type: ignore[no-untyped-def]
+def wait_playing_past(page, seconds: float) -> None:
     page.wait_for_function(f"document.getElementById('audio').currentTime > {seconds}", timeout=15_000)
 
 
-def open_day(page, served: Served, day: str) -> None:  # type: ignore[no-untyped-def]
+def open_day(page, served: Served, day: str) -> None:
     page.goto(served.url)
     page.locator(f'a.day[data-id="{day}"]').tap()
     page.wait_for_selector("button.chapter")

@@ -24,7 +24,8 @@ _SYMBOLS = [
 ]
 _NUM = r"\d+(?:\.\d+)?"
 _RANGE = re.compile(rf"({_NUM})\s*[-\u2013\u2014]\s*({_NUM})")  # 2-3, 20–30: "two to three"
-_TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?![a-z\d])", re.I)  # 10x, 3 × : "ten times"
+# 10x, 3 × : "ten times"
+_TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?![a-z\d])", re.I)
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)  # 1st, 2nd: "first", "second"
 _NUMBER = re.compile(_NUM)
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
@@ -129,7 +130,7 @@ LENGTH_TOLERANCE = {"pyttsx3": (0.7, 10.0), "piper": (0.7, 10.0)}
 def expected_ms(text: str, rate: int, engine: str = "pyttsx3") -> float:
     """The central estimate of how long `text` takes at `rate` with `engine`, in ms."""
     fit = EXPECTED_FIT[engine]
-    return sum(c * f for c, f in zip(fit, length_features(text))) * rate_scale(rate)
+    return sum(c * f for c, f in zip(fit, length_features(text), strict=True)) * rate_scale(rate)
 
 
 def expected_range_ms(text: str, rate: int, engine: str = "pyttsx3") -> tuple[float, float]:

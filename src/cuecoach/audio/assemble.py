@@ -18,25 +18,26 @@ Why joined frames decode as the rendered PCM:
   so a line is encoded once whatever its place.
 * All missing clusters of a build are laid end to end (on their phases, with silence
   between) and encoded in one ffmpeg run per CPU, streamed, then cut into frames.
+
+The encoder itself (its arguments, its identity, its silent and Info frames) is ``encoder.py``;
+the cache the clusters' frames are kept in is ``framecache.py``.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import math
-import os
-import struct
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from cuecoach import system
 from cuecoach.audio import mp3
+from cuecoach.audio.encoder import Stock, encode_args
+from cuecoach.audio.framecache import FORMAT_VERSION, Encoded, FrameCache
 from cuecoach.errors import BuildError
 
 MARGIN_FRAMES = 2  # how far (in frames) around a sound its spectrum may reach in an encode; checked on every cut
@@ -46,17 +47,6 @@ RESET_FRAMES = 3  # loud frames before each cluster: two in a row set LAME's hea
 SETTLE_FRAMES = 6  # silent frames from that noise to a cluster's reach: the rest of the encoder's state settles
 RESET_AMPLITUDE = 30_000  # loud enough for LAME to count the frames loud
 RESET_SEED = 1152
-CACHE_FORMAT = b"CCF5"  # part of every key: a new format never meets entries of the old one
-HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
-FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
-CALIBRATION_SECONDS = 3
-# what shapes ffmpeg's MP3 frames besides its binary: LAME, and ffmpeg's own libraries (its LAME wrapper, the
-# sample conversion); the other ~200 it loads (video codecs, devices, network) take no part in an encode
-ENCODER_LIBRARIES = ("libmp3lame.", "libavcodec.", "libavfilter.", "libavformat.", "libavutil.", "libswresample.")
-# what else decides which files the loader picks: its cache (ldconfig rewrites it whenever a library is
-# installed or upgraded), its preload list, and the environment
-LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload")
-LOADER_ENV = ("LD_LIBRARY_PATH", "LD_PRELOAD")
 
 
 @dataclass(frozen=True)
@@ -89,14 +79,6 @@ class Cluster:
         return digest.hexdigest()
 
 
-@dataclass(frozen=True)
-class Encoded:
-    """A cluster's frames, the first of them `first` frames after its anchor (usually -1)."""
-
-    first: int
-    frames: tuple[bytes, ...]
-    crcs: tuple[int, ...]  # each frame's CRC-16, for the Info frame's CRC of the whole audio
-
 
 def _reach(start: int, length: int) -> tuple[int, int]:
     """The frames a sound of `length` samples at track sample `start` may touch, margins included."""
@@ -118,154 +100,6 @@ def clusters(pieces: Sequence[tuple[int, str, int]]) -> list[Cluster]:
             groups.append([(start, piece, length)])
             reach_end = last
     return [Cluster(group[0][0], tuple((s - group[0][0], piece, n) for s, piece, n in group)) for group in groups]
-
-
-# -- the cache of encoded clusters ------------------------------------------------------
-
-class FrameCache:
-    """Encoded clusters on disk, ``<dir>/frames/ab/abcdef….mp3f``: a small header, then the frames."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root) / "frames"
-
-    def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.mp3f"
-
-    def get(self, key: str) -> Encoded | None:
-        """The cluster's frames, or None; a truncated or corrupt entry is deleted and reported missing.
-        Entry: the head, each frame's size (one byte over 200) and CRC, then the frames."""
-        path = self.path(key)
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        try:
-            magic, first, count, digest = HEAD.unpack_from(data)
-            rest = memoryview(data)[HEAD.size:]
-            if magic != CACHE_FORMAT or hashlib.blake2b(rest, digest_size=16).digest() != digest:
-                raise mp3.FrameError("bad checksum")
-            sizes = [200 + size for size in rest[:count]]
-            crcs = struct.unpack_from(f"<{count}H", rest, count)
-            at = HEAD.size + 3 * count
-            frames = []
-            for size in sizes:
-                frames.append(data[at:at + size])
-                at += size
-            if at != len(data):
-                raise mp3.FrameError("wrong length")
-            return Encoded(first, tuple(frames), crcs)
-        except (struct.error, ValueError):
-            path.unlink(missing_ok=True)
-            return None
-
-    def put(self, key: str, encoded: Encoded) -> None:
-        n = len(encoded.frames)
-        rest = b"".join([bytes(len(f) - 200 for f in encoded.frames), struct.pack(f"<{n}H", *encoded.crcs),
-                         *encoded.frames])
-        head = HEAD.pack(CACHE_FORMAT, encoded.first, n, hashlib.blake2b(rest, digest_size=16).digest())
-        system.write_atomic(self.path(key), head + rest, sync=False)
-
-
-# -- encoding ----------------------------------------------------------------------------
-
-def _stamp(path: str) -> str:
-    """A file's size and time: what changes when a package replaces it."""
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return "?"
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
-
-
-def encoder_libraries(binary: str, cache_root: Path) -> list[str]:
-    """The shared objects ffmpeg encodes with (ENCODER_LIBRARIES), as the loader resolves them; none for a static
-    ffmpeg. Asking the loader starts a process (about 10 ms), so its answer is kept in the cache, under what
-    decides it: the binary, the loader's files and the environment's library paths."""
-    decides = json.dumps([binary, _stamp(binary), *map(_stamp, LOADER_FILES), *map(os.environ.get, LOADER_ENV)])
-    name = hashlib.blake2b(decides.encode(), digest_size=8).hexdigest()
-    path = Path(cache_root) / "frames" / f"libraries-{name}.json"
-    try:
-        kept = json.loads(path.read_text())
-        if isinstance(kept, list) and all(isinstance(library, str) for library in kept):
-            return kept
-    except (OSError, ValueError):
-        pass  # not asked yet, or a damaged entry: ask again
-    found = [library for library in system.linked_libraries(binary)
-             if os.path.basename(library).startswith(ENCODER_LIBRARIES)]
-    system.write_atomic(path, json.dumps(found), sync=False)
-    return found
-
-
-def encoder_id(bitrate: str, cache_root: Path) -> str:
-    """What shapes the encoded frames: the ffmpeg binary and the libraries it encodes with, each by its resolved
-    path, size and time (an upgraded libmp3lame under the same binary is another encoder), and the settings."""
-    binary = system.ffmpeg()
-    files = [f"{os.path.realpath(path)}|{_stamp(path)}" for path in [binary, *encoder_libraries(binary, cache_root)]]
-    return "|".join([*files, "libmp3lame", bitrate, "cbr", "no-reservoir"])
-
-
-def _encode_args(bitrate: str, xing: bool, source: Sequence[str] = ()) -> list[str]:
-    """ffmpeg encoding our PCM from its stdin (or `source`, its input options) to MP3 frames on its stdout."""
-    source = source or ["-f", "s16le", "-ar", str(mp3.SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"]
-    return [system.ffmpeg(), "-v", "error", "-nostdin", *source, "-c:a", "libmp3lame", "-b:a", bitrate,
-            "-reservoir", "0", "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-f", "mp3", "pipe:1"]
-
-
-@dataclass(frozen=True)
-class Stock:
-    """What every track needs besides its clusters: the two silent frames (208 and 209 bytes) and an Info
-    frame the encoder wrote, as the template of a track's own."""
-
-    silent: tuple[bytes, bytes]  # unpadded, padded
-    info_template: bytes
-    bytes_per_frame: float
-
-    @functools.cached_property
-    def silent_crcs(self) -> tuple[int, int]:
-        return tuple(mp3.frame_crcs(list(self.silent)))  # type: ignore[return-value]
-
-
-
-@contextmanager
-def stock_ready(cache_root: Path, bitrate: str, encoder: str, what: str) -> Iterator[Callable[[], Stock]]:
-    """The silent frames and the Info template of `encoder` (its encoder_id), as a function to call when they
-    are needed: from the cache, or from an encode of a few seconds of silence started here, which runs while
-    the caller goes on (a build speaks its lines meanwhile) and is waited for on the first call, then cached."""
-    path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
-    try:
-        frames = mp3.split(path.read_bytes())
-    except (OSError, mp3.FrameError):
-        frames = []
-    if len(frames) >= 3 and frames[0][mp3.XING_AT:mp3.XING_AT + 4] == b"Info":
-        kept = _stock_of(frames, path)
-        yield lambda: kept
-        return
-    silence = ["-f", "lavfi", "-i", f"anullsrc=r={mp3.SAMPLE_RATE}:cl=mono", "-t", str(CALIBRATION_SECONDS)]
-    # to a file: ffmpeg fills in its Info frame at the end, which it cannot do on a pipe
-    with system.scratch_file(b"", beside=path) as temp, \
-            system.started([*_encode_args(bitrate, xing=True, source=silence)[:-1], "-y", str(temp)],
-                           what) as running:
-        made: list[Stock] = []
-
-        def ready() -> Stock:
-            if not made:
-                running.finish()
-                data = temp.read_bytes()
-                made.append(_stock_of(mp3.split(data), path))
-                system.write_atomic(path, data, sync=False)
-            return made[0]
-
-        yield ready  # never called (the build failed first): the encode is stopped, and nothing is kept
-
-
-def _stock_of(frames: list[bytes], path: Path) -> Stock:
-    audio = frames[1:]
-    by_size = Counter(f for f in audio if mp3.is_silent(f))
-    silent = {mp3.header(f).padded: f for f, _ in sorted(by_size.items(), key=lambda item: item[1])}
-    if set(silent) != {False, True}:
-        raise BuildError(f"encoding silence: ffmpeg gave no padded and unpadded silent frames ({path})")
-    head = mp3.header(frames[0])
-    return Stock((silent[False], silent[True]), frames[0], 144_000 * head.bitrate / mp3.SAMPLE_RATE)
 
 
 def _padding_period(bitrate: str) -> int:
@@ -328,8 +162,8 @@ def _batch_pcm(batch: Sequence[Cluster], starts: list[int], bursts: list[int], t
                pcm_of: Callable[[str], bytes]) -> Iterator[bytes]:
     """The batch's PCM in pieces (streamed to ffmpeg, never held whole)."""
     at = 0
-    for cluster, start, burst in zip(batch, starts, bursts):
-        sounds = [(burst, _reset_burst)]
+    for cluster, start, burst in zip(batch, starts, bursts, strict=True):
+        sounds: list[tuple[int, Callable[[], bytes]]] = [(burst, _reset_burst)]
         sounds += [(start + offset, functools.partial(pcm_of, piece)) for offset, piece, _ in cluster.parts]
         for begin, fetch in sounds:
             pcm = fetch()
@@ -348,11 +182,11 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
     """Encode clusters in one ffmpeg run and cut out each one's frames."""
     order, starts, bursts, total = _layout(batch, bitrate)
     ordered = [batch[i] for i in order]
-    data = system.run(_encode_args(bitrate, xing=False), what,
+    data = system.run(encode_args(bitrate, xing=False), what,
                       input=_batch_pcm(ordered, starts, bursts, total, pcm_of))
     frames = mp3.split(data)
     cuts: list[tuple[int, list[bytes]]] = []  # each cluster's first frame (from its anchor) and frames
-    for cluster, start in zip(ordered, starts):
+    for cluster, start in zip(ordered, starts, strict=True):
         reach_first, reach_last = _reach(start, cluster.length)
         window = frames[reach_first:reach_last + 1]
         if len(window) != reach_last + 1 - reach_first or not (mp3.is_silent(window[0])
@@ -363,7 +197,8 @@ def encode_batch(batch: Sequence[Cluster], bitrate: str, what: str, pcm_of: Call
         anchor = (start + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
         cuts.append((reach_first + loud[0] - anchor, window[loud[0]:loud[-1] + 1]) if loud else (0, []))
     crcs = iter(mp3.frame_crcs([frame for _, kept in cuts for frame in kept]))  # in one pass: a pass costs ~2 ms
-    found = {i: Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept)) for i, (first, kept) in zip(order, cuts)}
+    found = {i: Encoded(first, tuple(kept), tuple(next(crcs) for _ in kept))
+             for i, (first, kept) in zip(order, cuts, strict=True)}
     return [found[i] for i in range(len(batch))]
 
 
@@ -396,7 +231,7 @@ def encode_missing(wanted: dict[str, Cluster], cache: FrameCache, bitrate: str, 
         load += item[1].length
 
     def encode_run(run: list[tuple[str, Cluster]]) -> None:
-        for (key, _), encoded in zip(run, encode_batch([c for _, c in run], bitrate, what, pcm_of)):
+        for (key, _), encoded in zip(run, encode_batch([c for _, c in run], bitrate, what, pcm_of), strict=True):
             cache.put(key, encoded)
             found[key] = encoded
 
@@ -430,7 +265,7 @@ def join(placed: Sequence[tuple[Cluster, Encoded]], n_samples: int, stock: Stock
             frame = frames[i] = silent[padded]
             crcs[i] = silent_crcs[padded]
         written += len(frame)
-    return frames, crcs  # type: ignore[return-value]
+    return frames, crcs  # type: ignore[return-value]  # no None is left: each was given a silent frame
 
 
 def write_track(target: Path, tag: bytes, frames: list[bytes], crcs: list[int], n_samples: int,

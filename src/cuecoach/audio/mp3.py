@@ -174,11 +174,11 @@ def joined_crc(frames: list[bytes], crcs: list[int]) -> int:
     """The CRC-16 of the frames joined, from each frame's own: a few table lookups a frame."""
     shifts: dict[int, tuple[list[int], list[int]]] = {}
     crc = 0
-    for frame, own in zip(frames, crcs):
+    for frame, own in zip(frames, crcs, strict=True):
         size = len(frame)
         if size not in shifts:
-            low, high = _shift_tables(size)
-            shifts[size] = (low.tolist(), high.tolist())
+            low_table, high_table = _shift_tables(size)
+            shifts[size] = (low_table.tolist(), high_table.tolist())
         low, high = shifts[size]
         crc = low[crc & 0xFF] ^ high[crc >> 8] ^ own
     return crc

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from cuecoach.audio.mp3 import DELAY, SAMPLES_PER_FRAME
 from cuecoach.audio.sound import FRAME_RATE, SAMPLE_WIDTH, frames
 from cuecoach.errors import InputError, Where
-from cuecoach.script.compile import PAUSE_MS, SOUNDS, Event, Script
+from cuecoach.script.types import PAUSE_MS, SOUNDS, Event, Script
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,15 @@ import hashlib
 import io
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cuecoach import system
 from cuecoach.config.project import Project
 from cuecoach.config.schema import Program
+
+if TYPE_CHECKING:  # for annotations only: Pillow loads when a cover is drawn
+    from PIL.ImageDraw import ImageDraw
+    from PIL.ImageFont import FreeTypeFont, ImageFont
 
 SIDE = 1400  # pixels: the smallest square Apple Podcasts and Spotify accept
 MARGIN = 120
@@ -38,7 +43,7 @@ def cover_path(project: Project, program: Program) -> Path:
     return target
 
 
-def _font(size: int):  # type: ignore[no-untyped-def]
+def _font(size: int) -> FreeTypeFont | ImageFont:
     from PIL import ImageFont
 
     for name in FONT_FILES:
@@ -49,7 +54,7 @@ def _font(size: int):  # type: ignore[no-untyped-def]
     return ImageFont.load_default(size)  # Pillow's own font: any machine can draw a cover
 
 
-def _title_lines(draw, title: str, width: int):  # type: ignore[no-untyped-def]
+def _title_lines(draw: ImageDraw, title: str, width: int) -> tuple[FreeTypeFont | ImageFont, int, list[str]]:
     """The largest type at which the title fits in at most four lines."""
     for size in range(150, 40, -10):
         font = _font(size)

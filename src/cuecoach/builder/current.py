@@ -47,7 +47,7 @@ def mp3_seal(path: Path) -> dict[str, object]:
         head = handle.read(HEAD)
         audio = b""
         if head[:3] == b"ID3" and len(head) >= 10:
-            handle.seek(10 + sum(b << shift for b, shift in zip(head[6:10], (21, 14, 7, 0))))
+            handle.seek(10 + sum(b << shift for b, shift in zip(head[6:10], (21, 14, 7, 0), strict=True)))
             audio = handle.read(AUDIO_HEAD)
         handle.seek(max(size - TAIL, 0))
         tail = handle.read(TAIL)

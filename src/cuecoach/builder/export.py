@@ -15,7 +15,7 @@ from cuecoach.config.project import Project, outputs, series_ids
 ID3_HEADER_SIZE = 10  # "ID3", version, flags, size
 
 if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
-    from cuecoach.script.compile import Chapter, Script
+    from cuecoach.script.types import Chapter, Script
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     """
     from mutagen import id3  # here, not above: a build with nothing to do never needs it
 
-    frames = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
-              id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
+    frames: list[id3.Frame] = [id3.TIT2(encoding=3, text=tags.title), id3.TPE1(encoding=3, text=tags.artist),
+                               id3.TALB(encoding=3, text=tags.album), id3.TCON(encoding=3, text=tags.genre)]
     if tags.track:
         frames.append(id3.TRCK(encoding=3, text=tags.track))
     if tags.year:
@@ -51,7 +51,8 @@ def id3_tag(tags: Tags, chapters: tuple[Chapter, ...]) -> bytes:
     frames.append(id3.CTOC(element_id="toc", flags=id3.CTOCFlags.TOP_LEVEL | id3.CTOCFlags.ORDERED,
                            child_element_ids=ids, sub_frames=[id3.TIT2(encoding=3, text=tags.title)]))
     frames += [id3.CHAP(element_id=ch_id, start_time=c.start_ms, end_time=c.end_ms,
-                        sub_frames=[id3.TIT2(encoding=3, text=c.title)]) for ch_id, c in zip(ids, chapters)]
+                        sub_frames=[id3.TIT2(encoding=3, text=c.title)])
+               for ch_id, c in zip(ids, chapters, strict=True)]
     if tags.cover:
         image = Path(tags.cover).read_bytes()
         mime = "image/png" if image[:4] == b"\x89PNG" else "image/jpeg"

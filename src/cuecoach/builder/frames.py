@@ -21,7 +21,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from cuecoach.audio import assemble, sound
+from cuecoach.audio import assemble, encoder, framecache, sound
 from cuecoach.audio.render import overrun_error, overruns_by_length, start_of
 from cuecoach.builder.export import id3_tag
 from cuecoach.builder.job import DayResult, Job, finish_day, speech_error, tones, warning_lines
@@ -36,6 +36,7 @@ from cuecoach.synth.clips import (
 )
 
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
+Day = tuple[Job, list[assemble.Cluster], list[str]]  # a day to join: its job, its clusters and their keys
 
 
 def _speak(texts: list[str], settings: VoiceSettings, cache_root: Path, at_once: int | None = None,
@@ -87,11 +88,13 @@ def synthesize_missing(todo: list[Job], jobs: int, on_synth: Callable[[str], Non
         groups.setdefault((settings, root), []).append(text)
     shares = {group: _shares(texts, group[0], jobs) for group, texts in groups.items()}
     elsewhere = [(share, settings, root) for (settings, root), split in shares.items() for share in split[1:]]
-    # spawn, not fork: each worker starts its own speech engine (a Piper model loads once per process)
-    workers = ProcessPoolExecutor(max_workers=len(elsewhere), mp_context=multiprocessing.get_context("spawn")
-                                  ) if elsewhere else contextlib.nullcontext()
-    with workers as pool:
-        futures = [pool.submit(_speak, *work) for work in elsewhere] if elsewhere else []
+    with contextlib.ExitStack() as scope:
+        futures = []
+        if elsewhere:
+            # spawn, not fork: each worker starts its own speech engine (a Piper model loads once per process)
+            pool = scope.enter_context(ProcessPoolExecutor(max_workers=len(elsewhere),
+                                                           mp_context=multiprocessing.get_context("spawn")))
+            futures = [pool.submit(_speak, *work) for work in elsewhere]
         heard: list[str] = []  # lines the progress display has heard of as they were made
 
         def note(text: str) -> None:
@@ -173,10 +176,10 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
     roots: dict[str, Path] = {}  # each bit rate's cache
     for job in todo:
         roots.setdefault(job.bitrate, job.cache)
-    encoders = {bitrate: assemble.encoder_id(bitrate, root) for bitrate, root in roots.items()}
+    encoders = {bitrate: encoder.encoder_id(bitrate, root) for bitrate, root in roots.items()}
     what = f"encoding {', '.join(f'{job.script.routine}.mp3' for job in todo)}"
     with contextlib.ExitStack() as scope:
-        stocks = {bitrate: scope.enter_context(assemble.stock_ready(root, bitrate, encoders[bitrate], what))
+        stocks = {bitrate: scope.enter_context(encoder.stock_ready(root, bitrate, encoders[bitrate], what))
                   for bitrate, root in roots.items()}
         first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
         try:
@@ -190,9 +193,9 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         first_use.update(pieces.made)
         try:
             ready = {bitrate: stocks[bitrate]() for bitrate in wanted}
-            encoded: dict[str, assemble.Encoded] = {}
+            encoded: dict[str, framecache.Encoded] = {}
             for bitrate, clusters in wanted.items():
-                encoded.update(assemble.encode_missing(clusters, assemble.FrameCache(roots[bitrate]), bitrate, jobs,
+                encoded.update(assemble.encode_missing(clusters, framecache.FrameCache(roots[bitrate]), bitrate, jobs,
                                                        pieces.pcm, what))
         except CueError as exc:
             for job, _, _ in days:
@@ -202,7 +205,7 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
         if on_start:
             on_start(job.script.routine)
         try:
-            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys)], ready[job.bitrate])
+            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys, strict=True)], ready[job.bitrate])
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -213,10 +216,10 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
 
 def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], failed_lines: dict[str, str],
                   finish: Callable[[DayResult], None]
-                  ) -> tuple[list[tuple[Job, list[assemble.Cluster], list[str]]], dict[str, dict[str, assemble.Cluster]]]:
+                  ) -> tuple[list[Day], dict[str, dict[str, assemble.Cluster]]]:
     """Each day's clusters and their keys, and every cluster wanted, by bit rate; a day whose speech failed,
     or whose lines overrun their slots, fails here."""
-    days: list[tuple[Job, list[assemble.Cluster], list[str]]] = []
+    days: list[Day] = []
     wanted: dict[str, dict[str, assemble.Cluster]] = {}
     sound_sizes = {name: len(pcm) for name, pcm in pieces.sounds.items()}
     for job in todo:
@@ -232,14 +235,14 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], fa
                       for e in job.script.events]
             day = assemble.clusters([(at, piece, pieces.lengths[piece]) for at, piece in placed])
             keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
-            wanted.setdefault(job.bitrate, {}).update(zip(keys, day))
+            wanted.setdefault(job.bitrate, {}).update(zip(keys, day, strict=True))
             days.append((job, day, keys))
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
     return days, wanted
 
 
-def _write_day(job: Job, placed: list[tuple[assemble.Cluster, assemble.Encoded]], stock: assemble.Stock) -> None:
+def _write_day(job: Job, placed: list[tuple[assemble.Cluster, framecache.Encoded]], stock: encoder.Stock) -> None:
     """A day's MP3 joined from its clusters' frames, then its lyrics and JSON."""
     n_samples = sound.frames(job.script.duration_ms)
     frames, crcs = assemble.join(placed, n_samples, stock)

@@ -27,8 +27,9 @@ from cuecoach.config.load import Days
 from cuecoach.config.project import Project, outputs, track_number
 from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError, CueError
-from cuecoach.script.compile import SOUNDS, Script, compile_routine
+from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import timeline_json
+from cuecoach.script.types import SOUNDS, Script
 
 if TYPE_CHECKING:
     from cuecoach.synth.clips import VoiceSettings

@@ -74,7 +74,8 @@ def check_timing(signal: np.ndarray, timeline: dict, tones: dict[str, np.ndarray
     """Total length, and every block's start and stop tone where the timeline says."""
     length_ms = len(signal) * 1000 / sound.FRAME_RATE
     if abs(length_ms - timeline["duration_ms"]) > TIME_TOLERANCE_MS:
-        report.problems.append(f"lasts {length_ms / 1000:.2f} s, the timeline says {timeline['duration_ms'] / 1000:.2f} s")
+        report.problems.append(f"lasts {length_ms / 1000:.2f} s, "
+                               f"the timeline says {timeline['duration_ms'] / 1000:.2f} s")
     worst = 0.0
     for block in timeline["blocks"]:
         heard = {}

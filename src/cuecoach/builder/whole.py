@@ -9,7 +9,7 @@ from __future__ import annotations
 import multiprocessing
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from cuecoach.builder.job import DayResult, Job, finish_day, leveled_clips, tones, warning_lines
 from cuecoach.errors import CueError
@@ -22,7 +22,13 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
 
     began = time.perf_counter()
     synthesized: list[str] = []
-    clips = leveled_clips(job, lambda text: (synthesized.append(text), on_synth and on_synth(text)))
+
+    def heard(text: str) -> None:
+        synthesized.append(text)
+        if on_synth:
+            on_synth(text)
+
+    clips = leveled_clips(job, heard)
     track = render(job.script, clips, tones(job.sound_files, job.settings.loudness))
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     finish_day(job)
@@ -44,7 +50,7 @@ def make_in_pool(todo: list[Job], workers: int, on_start: Callable[[str], None] 
     # spawn, not fork: each worker starts its own speech engine (pyttsx3 keeps one per process)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending = {}
+        pending: dict[Future[DayResult], Job] = {}
         queue = list(todo)
         while queue or pending:
             while queue and len(pending) < workers:

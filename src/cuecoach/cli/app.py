@@ -7,9 +7,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -19,11 +19,16 @@ from cuecoach.builder.check import check as check_all
 from cuecoach.builder.job import with_engine
 from cuecoach.builder.run import build as build_days
 from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.cli.progress import BuildProgress
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project, chosen, routine_ids, routine_path, shown
 from cuecoach.errors import CueError, InputError
 from cuecoach.script.compile import compile_routine
-from cuecoach.script.timeline import clock, format_plan
+from cuecoach.script.timeline import format_plan
+
+if TYPE_CHECKING:  # for annotations only: the site's modules load for serve and publish alone
+    from cuecoach.site.pages import Site
+    from cuecoach.site.serve import SiteServer
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
@@ -33,15 +38,19 @@ app = typer.Typer(
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 _debug = False
 
-class Encoding(str, Enum):
+class Encoding(StrEnum):
     frames = "frames"
     whole = "whole"
 
 
-RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR", help="Folder of routine YAML files [default: ./routines].")]
-SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR", help="Folder of start/stop/finish WAVs [default: ./sounds].")]
-OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR", help="Folder for MP3s and timelines [default: ./output].")]
-CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR", help="Speech cache folder [default: ./.cache/cuecoach].")]
+RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR",
+                                                  help="Folder of routine YAML files [default: ./routines].")]
+SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR",
+                                                help="Folder of start/stop/finish WAVs [default: ./sounds].")]
+OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR",
+                                                help="Folder for MP3s and timelines [default: ./output].")]
+CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR",
+                                               help="Speech cache folder [default: ./.cache/cuecoach].")]
 EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
                                                                   "[default: 'engine' in program.yaml].")]
 
@@ -60,7 +69,7 @@ def _chosen(project: Project, named: list[str] | None, all_: bool, command: str)
     return refs
 
 
-def _fail(exc: CueError) -> None:
+def _fail(exc: CueError) -> NoReturn:
     for line in str(exc).splitlines():
         err.print(f"[red]error:[/red] {line}" if not isinstance(exc, InputError) else line, markup=True)
     raise typer.Exit(exc.exit_code)
@@ -90,7 +99,8 @@ def build(
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days built at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N",
+                                             help="Days built at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
     encode: Annotated[Encoding, typer.Option("--encode", help="frames: join each track from cached encoded "
                                              "frames; whole: encode every track whole (the reference).")
@@ -101,50 +111,10 @@ def build(
     _check_engine(engine)
     project = _project(routines, sounds, output, cache)
     refs = _chosen(project, routines_, all_, "build")
-    # imported here: the other commands draw no progress bar (about 9 ms of their start)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    # no auto-refresh: its thread would keep the build from forking its speech engines (a worker would)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                        console=err, transient=True, auto_refresh=False,
-                        disable=len(refs) == 1 or not err.is_terminal)
-    in_work: list[str] = []
-    spoken: list[str] = []
-    warned: set[str] = set()  # a library line left out on many days is reported once
-    with progress:
-        task = progress.add_task("building", total=len(refs))
-
-        def on_synth(text: str) -> None:
-            spoken.append(text)
-            progress.update(task, description=f"speaking new lines: {len(spoken)}", refresh=True)
-
-        def on_start(routine: str) -> None:
-            in_work.append(routine)
-            progress.update(task, description=f"building {', '.join(in_work)}", refresh=True)
-            if len(refs) == 1 or not err.is_terminal:
-                err.print(f"{routine}: building…")
-
-        def on_done(result) -> None:  # type: ignore[no-untyped-def]
-            if result.routine in in_work:
-                in_work.remove(result.routine)
-            progress.update(task, advance=1, description=f"building {', '.join(in_work)}" if in_work else "done",
-                            refresh=True)
-            for line in result.warnings if result.status != "skipped" else ():  # check lists them all
-                if line not in warned:
-                    warned.add(line)
-                    progress.console.print(line, markup=False)
-            if result.status == "failed":
-                for line in result.message.splitlines():
-                    progress.console.print(line if result.exit_code == 2 else f"error: {result.routine}: {line}",
-                                           markup=False)
-            elif result.status != "skipped" or verbose:
-                detail = (f"{clock(result.duration_ms)} long, {result.synthesized} lines synthesized, "
-                          f"{result.seconds:.1f} s" if result.status == "built" else "current")
-                progress.console.print(f"{result.status} {result.routine} ({detail})", markup=False)
-
+    with BuildProgress(err, len(refs), verbose) as shown:
         try:
-            summary = build_days(project, refs, force=force, jobs=jobs, on_start=on_start, on_done=on_done,
-                                 on_synth=on_synth, engine=engine, encode=encode.value)
+            summary = build_days(project, refs, force=force, jobs=jobs, on_start=shown.on_start,
+                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value)
         except CueError as exc:
             if _debug:
                 raise
@@ -191,9 +161,11 @@ def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
 
 @app.command()
 def verify(
-    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE", help="Routine ids or weeks (week2) to verify.")] = None,
+    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE",
+                                                          help="Routine ids or weeks (week2) to verify.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N", help="Days checked at once [default: CPUs].")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N",
+                                             help="Days checked at once [default: CPUs].")] = None,
     routines: RoutinesOpt = None, sounds: SoundsOpt = None, output: OutputOpt = None,
 ) -> None:
     """Decode built MP3s and hold each against its timeline: length, tones, loudness, chapters."""
@@ -277,7 +249,7 @@ def _check_engine(engine: str | None) -> None:
 SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default
 
 
-def _site(project: Project, folder: Path, base_url: str, chosen: bool = False):  # type: ignore[no-untyped-def]
+def _site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
     from cuecoach.site.pages import write_site
 
     try:
@@ -291,7 +263,7 @@ def _site(project: Project, folder: Path, base_url: str, chosen: bool = False): 
         _fail(exc)
 
 
-def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
+def _site_summary(site: Site) -> str:
     waiting = len(site.days) - len(site.built)
     return (f"{len(site.built)} of {len(site.days)} days in the feed"
             + (f" ({waiting} not built yet: cuecoach build --all)" if waiting else ""))
@@ -299,10 +271,11 @@ def _site_summary(site) -> str:  # type: ignore[no-untyped-def]
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", metavar="HOST", help="Address to listen on; 0.0.0.0 lets phones on this network in.")]
-    = "0.0.0.0",
-    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT", help="Port to listen on (0: any free port).")]
-    = 8000,
+    host: Annotated[str, typer.Option("--host", metavar="HOST",
+                                      help="Address to listen on; 0.0.0.0 lets phones on this network in.")
+                    ] = "0.0.0.0",
+    port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT",
+                                      help="Port to listen on (0: any free port).")] = 8000,
     routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
@@ -324,7 +297,7 @@ def serve(
     err.print("stopped", markup=False)
 
 
-def _serve_site(server, project: Project, folder: Path, url: str) -> None:  # type: ignore[no-untyped-def]
+def _serve_site(server: SiteServer, project: Project, folder: Path, url: str) -> None:
     """Make the site for `url`, say where it is, and serve it until interrupted, remaking it when a
     build changes the output meanwhile (checked when a phone loads the page or the feed)."""
     from cuecoach.site.pages import sources_state, write_site
@@ -388,7 +361,7 @@ def main() -> None:
     except KeyboardInterrupt:
         print(INTERRUPTED, file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:  # noqa: BLE001 - a bug: one line, and --debug for the traceback
+    except Exception as exc:  # a bug: one line, and --debug for the traceback
         if _debug or os.environ.get("CUECOACH_DEBUG"):
             raise
         print(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)

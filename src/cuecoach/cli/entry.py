@@ -36,7 +36,8 @@ def plain_build(argv: list[str]) -> dict[str, object] | None:
     as the value, or refuse it: either way, the full command line decides)."""
     if not argv or argv[0] != "build":
         return None
-    found: dict[str, object] = {"names": []}
+    names: list[str] = []  # the days, weeks or files named
+    found: dict[str, object] = {"names": names}
     words = iter(argv[1:])
     for word in words:
         name, equals, value = word.partition("=") if word.startswith("--") else (word, "", "")
@@ -44,7 +45,7 @@ def plain_build(argv: list[str]) -> dict[str, object] | None:
         if key is None:
             if word.startswith("-"):  # --force, --help, -vj2, --: left to typer
                 return None
-            found["names"].append(word)  # type: ignore[attr-defined]
+            names.append(word)
             continue
         if key in found:
             return None
@@ -66,7 +67,7 @@ def answer(options: dict[str, object]) -> int | None:
     folders = [Path(str(options[name])) if name in options else None
                for name in ("routines", "sounds", "output", "cache")]
     project = Project.at(Path.cwd(), *folders)
-    refs = chosen(project, options["names"], bool(options.get("all")))  # type: ignore[arg-type]
+    refs = chosen(project, options["names"], bool(options.get("all")))  # type: ignore[arg-type]  # plain_build's list
     if not refs:
         return None
     seen = glance(project, refs, encode=str(options.get("encode", "frames")),

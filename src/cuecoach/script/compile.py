@@ -25,43 +25,33 @@ Timing contract
   than a second) is an error at its line, naming the slowest rate at which it fits.
 * Talk fades: an exercise met on an earlier day of the series gets its reminder instead
   of its full setup; the opening is short on all but a week's first day.
+
+The script's types and these timing constants are in ``types.py``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from itertools import pairwise
 
 from cuecoach.config.schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
 from cuecoach.errors import InputError, Where
+from cuecoach.script.types import (
+    CALLS_MIN_S,
+    COUNT_SLOT_MS,
+    COUNT_STEP_MS,
+    COUNT_WORD_MAX_MS,
+    LINE_GAP_MS,
+    OPENING_SILENCE_MS,
+    PAUSE_MS,
+    SOUND_SLOT_MS,
+    TAIL_MS,
+    Block,
+    Chapter,
+    Event,
+    Script,
+)
 from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
-
-PAUSE_MS = 300  # the least silence between two sounds
-LINE_GAP_MS = 1500  # the least silence between two lines inside a timed block
-OPENING_SILENCE_MS = 500  # silence before the first word, so no player clips it
-TAIL_MS = 1000  # silence after the finish sound
-SOUND_SLOT_MS = {"start": 1000, "stop": 1000, "finish": 3000, "pip": 300}  # the longest each sound file may be
-SOUNDS = tuple(SOUND_SLOT_MS)
-COUNT_STEP_MS = 1000  # countdown and lead-in: one word (or pip) a second
-COUNT_SLOT_MS = 900  # a count word's slot: one short word; the build checks the real clip against it
-COUNT_WORD_MAX_MS = 1000  # a count word longer than this at the calibration rate is not one short word
-CALLS_MIN_S = 40  # blocks this long or longer hear "halfway" and "ten seconds left"
-
-
-@dataclass(frozen=True)
-class Event:
-    """Something heard: a spoken line or a sound, at a time, with the time reserved for it."""
-
-    at_ms: int
-    slot_ms: int
-    kind: str  # "speech" or "sound"
-    text: str  # the words to say, or the sound's name
-    role: str  # what it is for: "cue", "halfway", "start", ...
-    where: Where | None = None  # where the words were written
-    block: int | None = None  # the timed block it belongs to, 1-based
-
-    @property
-    def end_ms(self) -> int:
-        return self.at_ms + self.slot_ms
 
 
 @dataclass(frozen=True)
@@ -71,49 +61,6 @@ class Words:
     text: str
     slot_ms: int
     where: Where | None = None
-
-
-@dataclass(frozen=True)
-class Block:
-    """A timed block: from the onset of its start tone to the onset of its stop tone."""
-
-    number: int
-    step: int
-    exercise: str
-    name: str
-    side: int | None
-    set: int
-    sets: int
-    seconds: float
-    start_ms: int
-    end_ms: int
-    side_name: str | None = None
-
-
-@dataclass(frozen=True)
-class Chapter:
-    title: str
-    start_ms: int
-    end_ms: int
-
-
-@dataclass(frozen=True)
-class Script:
-    routine: str
-    title: str
-    series: str
-    week: int
-    day: int
-    equipment: tuple[str, ...]
-    events: tuple[Event, ...]
-    blocks: tuple[Block, ...]
-    chapters: tuple[Chapter, ...]
-    duration_ms: int
-    warnings: tuple[tuple[Where, str], ...] = ()  # cues left out: file:line:col warnings
-
-    def speech(self) -> list[str]:
-        """Distinct texts to synthesize, in order of first use."""
-        return list(dict.fromkeys(e.text for e in self.events if e.kind == "speech"))
 
 
 def _ms(seconds: float) -> int:
@@ -273,8 +220,9 @@ class _Compiler:
                           sets=number_words(ex.timing.sets))
         at = lead_at - PAUSE_MS - call.slot_ms
         if at < t:
-            self.rate_problems.append((ex.timing.where, f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short "
-                                                        "for the stop tone, the rest and next-set calls and the lead-in",
+            self.rate_problems.append((ex.timing.where,
+                                       f"the rest of {rest_ms / 1000:g} s in '{ex.id}' is too short for the stop "
+                                       "tone, the rest and next-set calls and the lead-in",
                                        "make the rest longer, or raise 'rate' in program.yaml"))
             at = t
         self.say(at, call, "next-set")
@@ -390,7 +338,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"
         problems.append((where, f"{message} at {program.rate} words a minute ({fits}); {fix}"))
     events = tuple(sorted(compiler.events, key=lambda e: (e.at_ms, e.kind)))
-    for before, after in zip(events, events[1:]):
+    for before, after in pairwise(events):
         if after.at_ms < before.end_ms and not problems:
             where = before.where or after.where or Where("program.yaml")
             problems.append((where, f"'{before.text}' and '{after.text}' overlap in {routine.id} at "
@@ -399,7 +347,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
         raise InputError(list(dict.fromkeys(problems)))
     starts = compiler.chapters
     chapters = [Chapter("Introduction", 0, starts[0][1])]
-    for (title, begin), (_, end) in zip(starts, starts[1:] + [("", compiler.duration)]):
+    for (title, begin), (_, end) in zip(starts, starts[1:] + [("", compiler.duration)], strict=True):
         chapters.append(Chapter(title, begin, end))
     return Script(
         routine=routine.id, title=routine.title, series=program.title, week=routine.week, day=routine.day,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cuecoach.script.compile import Script
+from cuecoach.script.types import Script
 
 
 def clock(ms: int) -> str:
@@ -30,7 +30,7 @@ def format_plan(script: Script) -> str:
             lines.append(f"          == {chapters.pop(0).title} ==")
         mark = f"{event.block:>3}" if event.block else "   "
         if event.kind == "sound" and event.role == "start":
-            block = blocks[event.block]  # type: ignore[index]
+            block = blocks[event.block]  # type: ignore[index]  # a start tone always opens a block
             side = f", side {block.side} ({block.side_name})" if block.side else ""
             sets = f", set {block.set} of {block.sets}" if block.sets > 1 else ""
             heard = f"[start tone] {block.name}{side}{sets}: {block.seconds:g} s"

@@ -9,7 +9,7 @@ An engine that needs a fresh process for every clip (pyttsx3 on espeak) has its 
 children, many at once (`make_in_children`): a helper child forks a child for each attempt, which
 speaks one clip, and passes its file on; this process decodes, trims, checks and levels each clip as it
 comes, writes the cache, and asks again for the few whose length is off. A process that may not fork
-(it has threads: see system.can_fork) has a spawned worker do all this (`make_in_worker`).
+(it has threads: see children.can_fork) has a spawned worker do all this (`make_in_worker`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from cuecoach import spoken, system
+from cuecoach import children, spoken, system
 from cuecoach.audio import loudness, sound
 from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError, CueError
@@ -162,7 +162,9 @@ def made_in_children(settings: VoiceSettings) -> bool:
 
 def _speak_in_child(text: str, settings: VoiceSettings) -> bytes:
     """In a fresh child, one attempt: the engine's audio file, or nothing if it gave none (a cancel)."""
-    return open_engine(settings).speak_here(text) or b""
+    engine = open_engine(settings)
+    assert isinstance(engine, pyttsx3_engine.Engine)  # only its clips are made in children (made_in_children)
+    return engine.speak_here(text) or b""
 
 
 def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
@@ -185,7 +187,7 @@ def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCac
     for _ in range(ATTEMPTS):
         wrong, heard = {}, set()
         speak = functools.partial(_speak_all, todo, settings, at_once or IN_FLIGHT_PER_CPU * (os.cpu_count() or 1))
-        with system.child_stream(speak) as messages:
+        with children.child_stream(speak) as messages:
             for kind, number, payload in messages:
                 if kind != b"R":
                     heard.add(todo[number])
@@ -202,13 +204,13 @@ def make_in_children(texts: list[str], settings: VoiceSettings, cache: SpeechCac
 def make_clips(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
     """make_in_children here, where this process may fork; else make_in_worker."""
-    make = make_in_children if system.can_fork() else make_in_worker
+    make = make_in_children if children.can_fork() else make_in_worker
     return make(texts, settings, cache, on_made, at_once)
 
 
 def make_in_worker(texts: list[str], settings: VoiceSettings, cache: SpeechCache,
                    on_made: Callable[[str, bytes], None], at_once: int | None = None) -> dict[str, str]:
-    """make_in_children for a process that may not fork (it has threads: see system.can_fork): in a
+    """make_in_children for a process that may not fork (it has threads: see children.can_fork): in a
     spawned worker, which may; `on_made` hears of the clips once the worker is done."""
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=1, mp_context=spawn) as worker:
@@ -252,11 +254,12 @@ def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
     """In the helper child: each text's file as the engine wrote it (b"W"), or why there is none (b"F"), sent
     as it comes; b"R" for each fresh child asked to speak a line again after a cancel or a lost child."""
     number = {text: i for i, text in enumerate(texts)}
-    tasks = deque((text, functools.partial(_speak_in_child, text, settings)) for text in texts)
+    tasks: deque[tuple[str, Callable[[], bytes]]] = deque(
+        (text, functools.partial(_speak_in_child, text, settings)) for text in texts)
     tries = dict.fromkeys(texts, 0)  # children that gave no file: cancelled, empty, or lost
-    children = system.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
-    with contextlib.closing(children):
-        for text, outcome in children:
+    outcomes = children.in_children(tasks, at_once, pyttsx3_engine.CHILD_TIMEOUT_S)
+    with contextlib.closing(outcomes):
+        for text, outcome in outcomes:
             if outcome.data:
                 send(b"W", number[text], outcome.data)
                 continue
@@ -269,7 +272,7 @@ def _speak_all(texts: list[str], settings: VoiceSettings, at_once: int,
             send(b"F", number[text], _failure(text, outcome).encode())
 
 
-def _failure(text: str, outcome: system.ChildOutcome) -> str:
+def _failure(text: str, outcome: children.ChildOutcome) -> str:
     if outcome.lost:
         return f"the speech engine's process {outcome.error} while speaking {text!r}, {pyttsx3_engine.ATTEMPTS} times"
     return outcome.error or f"the speech engine wrote no audio for: {text!r}"

@@ -68,7 +68,7 @@ def model_path(voice: str | None) -> Path:
 def voices() -> list[tuple[str, str, str]]:
     try:
         model_path(None)
-        import piper  # noqa: F401
+        import piper  # noqa: F401 - imported only to learn whether Piper is installed
     except (BuildError, ImportError):
         return []
     return [(DEFAULT_VOICE, "Joe (Piper, CC0)", "en-us")]

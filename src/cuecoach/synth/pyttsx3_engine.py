@@ -20,7 +20,7 @@ So each clip is spoken by a new engine in a forked child process, which makes ev
 utterance of its process: the same bytes whatever the build order, and however many clips are made at
 once. The build imports pyttsx3 and its driver (so children need not) but never starts espeak. A child
 mostly waits (for espeak's thread, for the driver's 10 ms loop), so many run at once: a helper child
-forks them (`synth.make_in_children`, `system.in_children`) and only passes their files on, and the
+forks them (`synth.make_in_children`, `children.in_children`) and only passes their files on, and the
 build's own process, which forks nothing meanwhile, decodes, trims, checks, levels and caches each clip
 (measured: decoding in the helper cost 3 ms a clip against 1 ms here, in a fresh child 7 of its 16 ms,
 most of it page faults; levelling in a fresh process, or in one that keeps forking, took two to three
@@ -52,7 +52,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
-from cuecoach import system
+from cuecoach import children
 from cuecoach.errors import BuildError
 
 NAME = "pyttsx3"
@@ -161,8 +161,13 @@ def _speak_in_run_loop(text: str, voice_id: str | None, rate: int) -> bytes | No
     os.unlink(path)
     engine = _init()
     finished, cancelled = threading.Event(), threading.Event()
-    engine.connect("finished-utterance",
-                   lambda completed=True, **_: (finished.set(), None if completed else cancelled.set()))
+
+    def on_finished(completed: bool = True, **_: object) -> None:
+        finished.set()
+        if not completed:
+            cancelled.set()
+
+    engine.connect("finished-utterance", on_finished)
     engine.runAndWait()  # a first, empty loop: the driver's start-up commands are dealt with here
     if voice_id:
         engine.setProperty("voice", voice_id)
@@ -189,7 +194,7 @@ def _in_child(function: Callable[[], bytes]) -> bytes | None:
     if not fresh_process_per_clip():
         return function()
     preload()
-    (_, outcome), = system.in_children(deque([(None, function)]), 1, CHILD_TIMEOUT_S)
+    (_, outcome), = children.in_children(deque([(None, function)]), 1, CHILD_TIMEOUT_S)
     if outcome.error and not outcome.lost:
         raise BuildError(outcome.error)
     return outcome.data
