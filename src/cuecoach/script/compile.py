@@ -31,7 +31,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from cuecoach.config.schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.config.schema import Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.config.settings import MAX_RATE
 from cuecoach.errors import InputError, Where
 from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
 
