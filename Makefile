@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES := espeak-ng ffmpeg python3-venv
 
-.PHONY: all setup system browser test-tools sounds lint test test-fast bench all-days clean
+.PHONY: all setup system browser test-tools sounds lint test test-fast bench all-days reference clean
 
 all: setup
 	$(BIN)/cuecoach build week1-day1
@@ -74,6 +74,10 @@ all-days: setup
 
 bench: setup
 	$(BIN)/python bench/bench_build.py
+
+# docs/reference.md, every routine key, written from their declarations (src/cuecoach/config/settings.py).
+reference: $(BIN)/cuecoach
+	$(BIN)/python -m cuecoach.config.reference docs/reference.md
 
 clean:
 	rm -rf $(VENV) .cache output/*.mp3 output/*.json output/*.lrc output/*.m3u8 output/site

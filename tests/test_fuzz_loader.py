@@ -19,22 +19,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cuecoach.config.load import Loaded, load_routine, load_series_or_raise
+from cuecoach.config.options import walk
 from cuecoach.config.project import Project
-from cuecoach.config.schema import (
-    EXERCISE_KEYS,
-    GAP_KEYS,
-    ITEM_KEYS,
-    PHRASES,
-    PROGRAM_KEYS,
-    ROUTINE_KEYS,
-    TIMING_KEYS,
-    Exercise,
-    Program,
-    Routine,
-    library_from_node,
-    program_from_node,
-    routine_from_node,
-)
+from cuecoach.config.schema import Exercise, Program, Routine
+from cuecoach.config.settings import DAY, EXERCISE, ITEM, PROGRAM
+from cuecoach.config.validate import library_from_node, program_from_node, routine_from_node
 from cuecoach.config.yamlsrc import Node, parse_text
 from cuecoach.errors import InputError, Where
 
@@ -46,7 +35,7 @@ FUZZ = settings(max_examples=250, deadline=None, suppress_health_check=[HealthCh
 
 # --- what is generated --------------------------------------------------------------------
 
-KEYS = sorted(set(ROUTINE_KEYS + ITEM_KEYS + EXERCISE_KEYS + PROGRAM_KEYS + GAP_KEYS + TIMING_KEYS + tuple(PHRASES))
+KEYS = sorted({setting.key for table in (DAY, ITEM, EXERCISE, PROGRAM) for _, setting in walk(table)}
               | {"countdown", "mat", "block", "march", "side-reach", "squeeze", "<<"})
 scalars = (st.none() | st.booleans() | st.integers(-10**30, 10**30) | st.floats(allow_nan=True, allow_infinity=True)
            | st.text(max_size=30) | st.sampled_from(["march", "side-reach", "mat", "{name}", "{", "---", "!!", "8"]))

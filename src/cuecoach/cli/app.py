@@ -237,7 +237,7 @@ def say(
 
 
 def _check_engine(engine: str | None) -> None:
-    from cuecoach.config.schema import (
+    from cuecoach.config.settings import (
         ENGINES,  # the names alone: the speech engines (and numpy) load only when speaking
     )
 

@@ -7,15 +7,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cuecoach.config.project import LIBRARY_FILE, PROGRAM_FILE, Project, routine_path, series_day, series_ids, shown
-from cuecoach.config.schema import (
-    Exercise,
-    Problems,
-    Program,
-    Routine,
-    library_from_node,
-    program_from_node,
-    routine_from_node,
-)
+from cuecoach.config.schema import Exercise, Problems, Program, Routine
+from cuecoach.config.validate import library_from_node, program_from_node, routine_from_node
 from cuecoach.config.yamlsrc import read_yaml
 from cuecoach.errors import InputError, Where
 
@@ -43,7 +36,8 @@ def load_series(project: Project, problems: Problems) -> tuple[Program | None, d
         if name == PROGRAM_FILE:
             program = program_from_node(root, problems)
             if program is not None and program.cover and not (project.routines / program.cover).is_file():
-                problems.append((program.where["cover"], f"no cover image at {shown(project.routines / program.cover)}; "
+                problems.append((program.where["cover"], f"no cover image at "
+                                                         f"{shown(project.routines / program.cover)}; "
                                                          "put it there, or remove 'cover'"))
         else:
             library_root = root

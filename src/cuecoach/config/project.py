@@ -138,7 +138,8 @@ def routine_path(project: Project, ref: str) -> tuple[str, Path]:
                                                           "file with lowercase letters, digits and hyphens, like "
                                                           "week1-day1.yaml"))
     if path.name in NOT_ROUTINES:
-        raise InputError((Where(shown(path)), f"{path.name} holds settings, not a day; name a routine such as week1-day1"))
+        raise InputError((Where(shown(path)), f"{path.name} holds settings, not a day; name a routine such as "
+                                              "week1-day1"))
     if not path.is_file():
         known = routine_ids(project)
         hint = f"known routines: {', '.join(known[:6])}{' …' if len(known) > 6 else ''}" if known else \

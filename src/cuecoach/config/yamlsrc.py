@@ -152,9 +152,11 @@ def parse_text(text: str, path: str, problems: list[tuple[Where, str]] | None = 
         problem = show(problem, 200)[1:-1]  # one line, whatever the parser put in it
         raise InputError((where, f"YAML syntax error: {problem}; {_syntax_hint(problem, text, where)}")) from None
     except yaml.reader.ReaderError as exc:  # the check above finds these first; kept as a safety net
-        raise InputError((Where(path), f"the file holds a character YAML does not allow ({exc.reason}); delete it")) from None
+        raise InputError((Where(path), f"the file holds a character YAML does not allow ({exc.reason}); "
+                                       "delete it")) from None
     except yaml.YAMLError as exc:
-        raise InputError((Where(path), f"YAML error: {show(str(exc).splitlines()[0], 200)[1:-1]}; check the file")) from None
+        raise InputError((Where(path), f"YAML error: {show(str(exc).splitlines()[0], 200)[1:-1]}; "
+                                       "check the file")) from None
     except (RecursionError, MemoryError):  # the pure-Python parser, on absurd nesting
         raise InputError((Where(path), "values nest too deeply to read; flatten the document")) from None
     if root is None or (isinstance(root, yaml.ScalarNode) and root.tag.endswith(":null")):
@@ -273,7 +275,8 @@ def read_yaml(path: Path, shown_as: str | None = None, problems: list[tuple[Wher
         before = data[: exc.start]
         line = before.count(b"\n") + 1
         col = len(before[before.rfind(b"\n") + 1:].decode("utf-8", errors="replace")) + 1
-        raise InputError((Where(name, line, col), "the file is not UTF-8 text; save it as UTF-8 in your editor")) from None
+        raise InputError((Where(name, line, col), "the file is not UTF-8 text; save it as UTF-8 in your "
+                                                  "editor")) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return parse_text(text, name, problems)

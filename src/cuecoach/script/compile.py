@@ -34,7 +34,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from cuecoach.config.schema import MAX_RATE, Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.config.schema import Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.config.settings import MAX_RATE
 from cuecoach.errors import InputError, Where
 from cuecoach.script.types import (
     CALLS_MIN_S,
