@@ -7,6 +7,7 @@ alone through the same envelope (cuecoach.audio.music.ducked) to tell the music 
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -61,6 +62,17 @@ def test_a_build_with_the_default_bed_verifies_and_keeps_its_tones_on_time(with_
     planned = [e["at_ms"] / 1000 for e in with_bed["timeline"]["events"] if e["text"] == "start"]
     assert len(onsets) == len(planned)
     assert all(abs(a - b) < 0.020 for a, b in zip(onsets, planned, strict=True)), (onsets, planned)
+
+
+def test_verify_hears_music_that_is_not_where_its_setting_puts_it(with_bed: dict, tmp_path: Path) -> None:
+    folder = tmp_path / "copy"
+    shutil.copytree(with_bed["folder"], folder, ignore=shutil.ignore_patterns(".cache"))
+    timeline = folder / "output" / "short.json"
+    data = json.loads(timeline.read_text())
+    data["music"]["level"] = 2  # the bed as built sits about 9 LU under the speech, not 2
+    timeline.write_text(json.dumps(data))
+    done = run_cli("verify", "short", cwd=folder, check=False)
+    assert done.returncode != 0 and "LU under the speech between lines, set to 2" in done.stdout + done.stderr
 
 
 def test_the_music_is_ducked_under_every_line_and_sits_below_the_speech_between_them(with_bed: dict) -> None:
