@@ -1,7 +1,7 @@
 """The site: what a phone needs to play the series, made from what `build` left in the output folder.
 
     feed.xml                 the podcast feed (absolute URLs under the base URL)
-    index.html, player.*     the web player (package data: plain HTML, CSS and JS), sw.js, manifest
+    index.html, player.*     the web player (package data: plain HTML, CSS and JS), coach.js, sw.js, manifest
     site.json                the series for the player: every day, built or not, in order
     cover.jpg                the series' cover
     audio/<day>.mp3          the tracks (hard links to output/<day>.mp3 where possible)
@@ -36,7 +36,7 @@ from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import Timeline, read_timeline
 from cuecoach.site.feed import Episode, Show, feed_xml
 
-STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
+STATIC = ("index.html", "player.css", "coach.js", "player.js", "sw.js", "manifest.webmanifest")
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
 COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
