@@ -82,19 +82,19 @@ const cuecoachCoach = (() => {
     switch (phase.kind) {
       case "talk": return b ? `Next: ${b.name}` : "";
       case "work": return after(b);
-      case "rest": return phase.chapter !== b.chapter ? `Next: ${b.name}` : `Next: work, ${seconds(b)} s`;
+      case "rest": return phase.chapter !== b.chapter ? "Next: get ready" : `Next: work, ${seconds(b)} s`;
       case "ready": case "switch": return `Next: work, ${seconds(b)} s`;
       default: return "";  // the page offers the next day itself
     }
   }
-  // what is being done now: the exercise (or the chapter, between exercises) and the side or set
+  // what is being done now, or made ready for: the exercise and its side or set (in the introduction, the
+  // chapter; when done, the day)
   function now(phase, data) {
-    const b = phase.block;
-    if (phase.kind === "talk" || (phase.kind === "rest" && phase.chapter !== b.chapter)) {
+    if (phase.kind === "talk") {
       return { name: data.chapters[phase.chapter] ? data.chapters[phase.chapter].title : data.title, detail: "" };
     }
     if (phase.kind === "done") return { name: data.title, detail: "" };
-    return { name: b.name, detail: detail(b) };
+    return { name: phase.block.name, detail: detail(phase.block) };
   }
 
   return { KINDS, WORDS, phases, at, secondsLeft, now, next };

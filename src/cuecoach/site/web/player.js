@@ -233,21 +233,29 @@
   // the screen stays on while the day plays: released on pause and while hidden, taken again on return
   function keepAwake(audio) {
     let lock = null;
+    let asking = false;  // one request at a time
     async function take() {
-      if (!("wakeLock" in navigator) || lock || audio.paused || document.visibilityState !== "visible") return;
+      if (!("wakeLock" in navigator) || lock || asking || audio.paused || document.visibilityState !== "visible") return;
+      asking = true;
       try {
         const sentinel = await navigator.wakeLock.request("screen");
-        if (audio.paused || lock) { sentinel.release().catch(() => {}); return; }  // paused while it was asked for
+        if (audio.paused || document.visibilityState !== "visible") {  // paused or hidden while it was asked for
+          sentinel.release().catch(() => {});
+          return;
+        }
         lock = sentinel;
         sentinel.addEventListener("release", () => { if (lock === sentinel) lock = null; });
-      } catch (error) { /* refused (battery saver, no permission): the day plays on */ }
+      } catch (error) {
+        /* refused (battery saver, no permission): the day plays on */
+      } finally {
+        asking = false;
+      }
     }
     function drop() {
       if (lock) { lock.release().catch(() => {}); lock = null; }
     }
     const onVisibility = () => (document.visibilityState === "visible" ? take() : drop());
     audio.addEventListener("play", take);
-    audio.addEventListener("playing", take);
     audio.addEventListener("pause", drop);
     audio.addEventListener("ended", drop);
     document.addEventListener("visibilitychange", onVisibility);
