@@ -329,7 +329,12 @@ def test_controls_are_named_and_the_spoken_line_is_read_once(browser, served_ser
     open_day(page, served_series)
     for name in ("Previous exercise", "Play", "Next exercise"):
         assert page.get_by_role("button", name=name, exact=True).count() == 1, name
-    assert page.get_by_role("slider", name="Position in the session").count() == 1
+    slider = page.get_by_role("slider", name="Position in the session")
+    page.evaluate(SEEK, 2.0)
+    slider.focus()
+    slider.press("ArrowRight")  # the timeline seeks from the keyboard too
+    page.wait_for_function("Math.abs(document.getElementById('audio').currentTime - 7) < 0.3")
+    assert slider.get_attribute("aria-valuenow") == "7"
     page.evaluate(SEEK, 2.0)
     line = page.locator("#now-line").inner_text()
     assert line and line != "Press play"
