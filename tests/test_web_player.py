@@ -115,7 +115,9 @@ def test_a_day_plays_jumps_to_a_tapped_chapter_and_shows_the_line_spoken(phone, 
     left = float(phone.evaluate("parseFloat(document.querySelector('.playhead').style.left)"))
     assert abs(left - 100 * at_ms / data["duration_ms"]) < 1.0  # the playhead is where the audio is
     assert phone.locator(".timeline .block").count() == len(data["blocks"])
-    assert phone.evaluate("navigator.mediaSession.metadata.title") == "Week 1, Day 2"
+    # the lock screen names the exercise now (issue 18), and the day
+    assert phone.evaluate("navigator.mediaSession.metadata.title") == chapter["title"]
+    assert phone.evaluate("navigator.mediaSession.metadata.artist") == "Week 1, Day 2"
     assert phone.evaluate("navigator.mediaSession.metadata.artwork[0].src") == f"{served_series.url}cover.jpg"
     shot(phone, "day")
 
