@@ -135,15 +135,15 @@ def test_serves_many_listeners_at_once(served_series: Served, built_series: Path
     assert sizes == [size] * 24
 
 
-def test_ctrl_c_stops_the_server_cleanly(built_series: Path) -> None:
-    with serving(built_series) as served:
+def test_ctrl_c_stops_the_server_cleanly(own_series: Path) -> None:
+    with serving(own_series) as served:
         assert fetch(served.url)[0] == 200
         assert served.process.stdout is not None
         qr_row = served.process.stdout.readline().strip()
         assert qr_row and set(qr_row) <= set("█▀▄ "), qr_row  # the URL as a QR code, in the terminal
         code, stderr = served.stop()
     assert code == 0 and "stopped" in stderr and "Traceback" not in stderr, stderr
-    with serving(built_series) as served:
+    with serving(own_series) as served:
         served.process.terminate()  # SIGTERM, as a service manager stops it
         assert served.process.wait(timeout=STOP_TIMEOUT_S) == 0
 

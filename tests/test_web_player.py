@@ -154,8 +154,8 @@ def test_position_is_remembered_and_a_finished_day_is_marked_played(phone, serve
     assert phone.locator("a.next-up .name").inner_text() == "Week 1, Day 1"
 
 
-def test_a_day_opened_once_plays_offline(phone, built_series: Path) -> None:
-    with serving(built_series) as served:
+def test_a_day_opened_once_plays_offline(phone, own_series: Path) -> None:
+    with serving(own_series) as served:
         open_day(phone, served, "week1-day1")
         phone.wait_for_selector("#offline-status.saved", timeout=20_000)
         phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)
