@@ -1,4 +1,5 @@
-"""Check a built MP3 against its timeline by listening to it: length, tones, loudness, chapters.
+"""Check a built MP3 against its timeline by listening to it: length, tones, loudness, chapters, and on a day
+with music, the music's place under the speech (between lines, within MUSIC_TOLERANCE_LU of its setting).
 
 Tones are found by normalized cross-correlation with the sound files near where the
 timeline puts them; loudness and true peak are measured by ffmpeg's ebur128 filter on the
@@ -25,6 +26,7 @@ from cuecoach.script.timeline import clock
 TIME_TOLERANCE_MS = 20
 LOUDNESS_TOLERANCE_LU = 1.0
 TRUE_PEAK_MAX_DBTP = -1.5  # under the podcast ceiling of -1, with room for a player's decoder
+MUSIC_TOLERANCE_LU = 3.0  # the bed between lines, against its music_level: 9 is heard as 6 to 12 under the speech
 SEARCH_MS = 250  # how far from its planned time a tone is looked for
 MATCH_MIN = 0.5  # normalized correlation that counts as "the tone is there"
 
@@ -98,6 +100,33 @@ def check_timing(signal: np.ndarray, timeline: dict, tones: dict[str, np.ndarray
     report.facts.append(f"{len(timeline['blocks'])} blocks, tones within {worst:.1f} ms")
 
 
+def _energy_db(x: np.ndarray) -> float:
+    from cuecoach.audio.loudness import k_weighted
+
+    return 10 * float(np.log10(max(float(np.mean(np.square(k_weighted(x)[: len(x)]))), 1e-20)))
+
+
+def check_music(signal: np.ndarray, timeline: dict, report: Report) -> None:
+    """The bed between lines sits its music_level under the speech (K-weighted, as BS.1770 weighs)."""
+    from cuecoach.audio.music import END_FADE_S, LEAD_S, RELEASE_S, STAY_DOWN_S
+
+    rate, heard = sound.FRAME_RATE, timeline["music"]
+    spans = sorted((s * rate // 1000, e * rate // 1000) for s, e in heard["ducked_ms"])
+    speech = [signal[a:b] for (a, b), event in zip(spans, timeline["events"], strict=False)
+              if event["kind"] == "speech"]
+    edges = [(0, 0), *spans, (len(signal) - int(END_FADE_S * rate), len(signal))]
+    after, before = int((RELEASE_S + 0.2) * rate), int((LEAD_S + 0.2) * rate)
+    quiet = [signal[a + after:b - before] for (_, a), (b, _) in zip(edges, edges[1:], strict=False)
+             if b - a - LEAD_S * rate >= STAY_DOWN_S * rate and b - before - (a + after) > rate // 2]
+    if not speech or not quiet:
+        return
+    below = _energy_db(np.concatenate(speech)) - _energy_db(np.concatenate(quiet))
+    if abs(below - heard["level"]) > MUSIC_TOLERANCE_LU:
+        report.problems.append(f"music {below:.1f} LU under the speech between lines, set to {heard['level']}")
+    else:
+        report.facts.append(f"music {below:.1f} LU under the speech")
+
+
 def parse_ebur128(log: str) -> tuple[float, float]:
     """Integrated loudness (LUFS) and true peak (dBTP) from the summary ffmpeg's ebur128 prints last."""
     summary = log[log.rfind("Summary:"):]
@@ -158,6 +187,8 @@ def verify_day(project: Project, routine: str) -> Report:
                           "-ar", str(sound.FRAME_RATE), "-"], f"decoding {mp3.name}")
         tones = {name: samples(sound.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
         check_timing(samples(pcm), timeline, tones, report)
+        if isinstance(timeline.get("music"), dict):
+            check_music(samples(pcm), timeline, report)
         report.facts.insert(0, clock(len(pcm) // 2 * 1000 // sound.FRAME_RATE))
         check_loudness(mp3, report, float(timeline.get("loudness", Program.loudness)))
         check_chapters(mp3, timeline, report)

@@ -44,6 +44,11 @@ class Encoding(StrEnum):
     whole = "whole"
 
 
+class MusicChoice(StrEnum):
+    none = "none"
+    default = "default"
+
+
 RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR",
                                                   help="Folder of routine YAML files [default: ./routines].")]
 SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR",
@@ -107,6 +112,9 @@ def build(
                                              "frames; whole: encode every track whole (the reference).")
                       ] = Encoding.frames,
     engine: EngineOpt = None,
+    music: Annotated[MusicChoice | None, typer.Option("--music", help="Music under the voice of every day: "
+                                                      "default (cuecoach's bed) or none [default: 'music' in "
+                                                      "program.yaml and the days].")] = None,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
     _check_engine(engine)
@@ -115,7 +123,8 @@ def build(
     with BuildProgress(err, len(refs), verbose) as shown:
         try:
             summary = build_days(project, refs, force=force, jobs=jobs, on_start=shown.on_start,
-                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value)
+                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value,
+                                 music=music.value if music else None)
         except CueError as exc:
             if _debug:
                 raise
