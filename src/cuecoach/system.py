@@ -49,10 +49,11 @@ def atomic_path(target: Path, sync: bool = True) -> Iterator[Path]:
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except OSError as exc:
+        # the target is as it was before: what is there now is what was kept
+        kept = "the previous file was kept" if target.exists() else "there was no previous file, and none was written"
         if exc.errno == errno.ENOSPC:
-            raise BuildError(f"{target}: the disk is full; free some space and build again "
-                             "(the previous file was kept)") from None
-        raise BuildError(f"{target}: cannot write: {exc.strerror}") from None
+            raise BuildError(f"{target}: the disk is full; free some space and try again ({kept})") from None
+        raise BuildError(f"{target}: cannot write: {exc.strerror} ({kept})") from None
     finally:
         temp.unlink(missing_ok=True)
 
@@ -79,9 +80,8 @@ def scratch_file(data: str | bytes | bytearray | Sequence[bytes | bytearray], be
                 for chunk in [data] if isinstance(data, (str, bytes, bytearray)) else data:
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise BuildError(f"{tempfile.gettempdir()}: the disk is full; "
-                                 "free some space and build again") from None
+            if exc.errno == errno.ENOSPC:  # named where it was written: beside its target, or in the temp folder
+                raise BuildError(f"{Path(name).parent}: the disk is full; free some space and try again") from None
             raise BuildError(f"{name}: cannot write a temp file: {exc.strerror}") from None
         yield Path(name)
     finally:

@@ -32,7 +32,7 @@ from cuecoach.builder.export import read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
 from cuecoach.config.schema import Program
-from cuecoach.errors import InputError, Where
+from cuecoach.errors import BuildError, InputError, Where
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import Timeline, read_timeline
 from cuecoach.site.feed import Episode, Show, feed_xml
@@ -218,7 +218,11 @@ def _claim(folder: Path, checked: bool) -> None:
     if checked and folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
         raise InputError((Where(shown(folder)), "this folder is not empty, and it is not a site cuecoach made; "
                                                 "publish to a new or empty folder"))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, or a file where a folder should be
+        raise BuildError(f"{shown(folder)}: cannot make the site's folder here: {exc.strerror}; "
+                         "choose a folder you can write to") from None
     _write(folder / MARKER, "A site made by `cuecoach publish` or `cuecoach serve`: its files are replaced "
                             "each time.\n")
 
