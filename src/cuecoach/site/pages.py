@@ -16,6 +16,7 @@ needs the base URL. Days that are not built yet are listed by the page but left 
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -28,7 +29,7 @@ from urllib.parse import urljoin
 
 from cuecoach import system
 from cuecoach.builder.cover import cover_path
-from cuecoach.builder.export import read_json, write_text_if_changed
+from cuecoach.builder.export import one_line, read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
 from cuecoach.config.schema import Program
@@ -129,10 +130,12 @@ def _vtt_time(ms: int) -> str:
 
 
 def webvtt(timeline: Timeline) -> str:
-    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends)."""
+    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends).
+    A line's text is one line (a blank one would end its cue), with &, < and > escaped (WebVTT reads tags and
+    entities in a cue, and "-->" as a cue's timing)."""
     cues = ["WEBVTT", ""]
     for number, line in enumerate(timeline.lines, 1):
-        text = line.text.replace("-->", "->").replace("\n", " ")
+        text = html.escape(one_line(line.text), quote=False)
         cues += [str(number), f"{_vtt_time(line.at_ms)} --> {_vtt_time(max(line.end_ms, line.at_ms + 1))}", text, ""]
     return "\n".join(cues)
 
@@ -196,7 +199,8 @@ def _write(target: Path, data: str | bytes) -> None:
 
 
 def _json(data: dict) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    # ASCII, every other character escaped: a lone surrogate from a YAML escape is valid JSON then, and encodes
+    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 
 
 def sources_state(project: Project) -> list[tuple[str, int, int]]:
