@@ -157,7 +157,7 @@ def test_transcript_cues_read_back_in_chromium_as_the_lines_spoken(chromium) -> 
 
 AUTHOR = "Coach ] [ar:Evil] <b>&amp;</b> \"q\""
 TITLE = 'Day <img src=x onerror="window.pwned=1"> & ]]> -->'
-EXERCISE = 'Side <script>window.pwned=2</script> Reach ]]> --> & "x"'
+EXERCISE = 'Side <script>window.pwned=2</script> Reach ]]> --> & "x" = ; # \\ \\n'  # ffmpeg's metadata escapes too
 
 
 def yaml_quoted(text: str) -> str:
