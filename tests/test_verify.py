@@ -5,7 +5,6 @@ damaged cover in the tag."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -53,16 +52,19 @@ def test_tones_are_heard_alike_however_the_track_comes_in_chunks(built_short: Pa
         assert listen(chunks, wanted, templates) == whole, size
 
 
+# Runs a command as its only child and prints, last on stderr, the largest resident set (kB) of that child or of
+# any program it ran. The count is made here, in a small process: a child of the test process itself would count
+# that process's memory too (Linux records the memory a child held before its exec, shared with its parent).
+PEAK_OF_CHILD = ("import resource, subprocess, sys; done = subprocess.run(sys.argv[1:]); "
+                 "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+                 "sys.exit(done.returncode)")
+
+
 def verify_with_peak_memory(project: Path, routine: str) -> tuple[int, str, int]:
-    """Run `cuecoach verify` and wait for it with wait4: its exit code, what it printed, and the largest resident
-    set (kB) of it or any program it ran (ffmpeg), as the kernel counted them; nothing else this process ran."""
-    out = project / "verify.out"
-    with open(out, "w") as printed:
-        proc = subprocess.Popen([*CUECOACH, "verify", routine], cwd=project, stdout=printed,
-                                stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(proc.pid, 0)
-    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here: Popen must not wait for it again
-    return proc.returncode, out.read_text(), usage.ru_maxrss
+    """`cuecoach verify`: its exit code, what it printed, and its peak resident set (kB), ffmpeg's included."""
+    done = subprocess.run([sys.executable, "-c", PEAK_OF_CHILD, *CUECOACH, "verify", routine], cwd=project,
+                          capture_output=True, text=True)
+    return done.returncode, done.stdout, int(done.stderr.split()[-1])
 
 
 @pytest.mark.slow
