@@ -66,11 +66,11 @@ def test_lyrics_keep_one_line_per_spoken_line_and_their_tags_whole(project: Path
     assert len(lines) == 4 + len(spoken)
     heads = [LRC_TAG.match(line) for line in lines[:4]]
     assert all(heads), lines[:4]
-    assert [m.group(2) for m in heads[:3]] == [expected(t).replace("[", "(").replace("]", ")")  # type: ignore[union-attr]
+    assert [m.group(2) for m in heads[:3]] == [expected(t).replace("[", "(").replace("]", ")")
                                                for t in (HOSTILE[3], HOSTILE[1], HOSTILE[0])]
     texts = [LRC_LINE.match(line) for line in lines[4:]]
     assert all(texts), [line for line, m in zip(lines[4:], texts, strict=True) if not m]
-    assert [m.group(1) for m in texts] == [expected(hostile[id(e)]).replace("[", "(").replace("]", ")")  # type: ignore[union-attr]
+    assert [m.group(1) for m in texts] == [expected(hostile[id(e)]).replace("[", "(").replace("]", ")")
                                            for e in spoken]
 
 
@@ -133,7 +133,7 @@ READ_CUES = """async () => {
 }"""
 
 
-def test_transcript_cues_read_back_in_chromium_as_the_lines_spoken(chromium) -> None:  # type: ignore[no-untyped-def]
+def test_transcript_cues_read_back_in_chromium_as_the_lines_spoken(chromium) -> None:
     timeline = read_timeline(hostile_timeline())
     vtt = webvtt(timeline)
     page = chromium.new_page()
@@ -198,7 +198,7 @@ def test_a_hostile_day_keeps_its_lyrics_json_and_feed_whole(hostile_project: tup
     assert run_cli("verify", "short", cwd=folder).stdout.startswith("ok")  # the chapters read back too
 
 
-def test_a_hostile_day_shows_its_text_on_the_page_and_runs_none_of_it(chromium, hostile_project) -> None:  # type: ignore[no-untyped-def]
+def test_a_hostile_day_shows_its_text_on_the_page_and_runs_none_of_it(chromium, hostile_project) -> None:
     _, served = hostile_project
     page = chromium.new_page()
     errors: list[str] = []

@@ -53,7 +53,7 @@ class PodcastIndexEntry(BaseEntryExtension):
     def transcript(self, url: str, language: str) -> None:
         self._transcript = (url, language)
 
-    def extend_rss(self, entry):  # type: ignore[no-untyped-def]
+    def extend_rss(self, entry):
         if self._chapters:
             etree.SubElement(entry, f"{{{PODCAST_NS}}}chapters", url=self._chapters, type=CHAPTERS_TYPE)
         if self._transcript:

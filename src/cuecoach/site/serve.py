@@ -96,13 +96,13 @@ class SiteHandler(BaseHTTPRequestHandler):
     timeout = IDLE_TIMEOUT_S  # the socket's: a read or write that waits longer ends the connection
     _answered = False  # whether this request's status line has been sent
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:  # `format`: the base class names it so
         pass  # a phone asks for many ranges; a line for each would bury the URL and the QR code
 
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server's naming
+    def do_HEAD(self) -> None:  # do_<METHOD>: http.server finds the handlers by these names
         self._answer_whatever_happens(body=False)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self._answer_whatever_happens(body=True)
 
     def send_response(self, code: int, message: str | None = None) -> None:
@@ -134,7 +134,7 @@ class SiteHandler(BaseHTTPRequestHandler):
             self._refuse(HTTPStatus.REQUEST_URI_TOO_LONG)
             return
         if urlsplit(self.path).path in ENTRY_POINTS:
-            self.server.refresh_if_stale()  # type: ignore[attr-defined]
+            self.server.refresh_if_stale()  # type: ignore[attr-defined]  # a SiteServer, typed as any server
         try:
             target = site_file(self.root, self.path)
             source = open(target, "rb") if target is not None else None  # closed by the `with` below
@@ -198,7 +198,7 @@ class SiteServer(ThreadingHTTPServer):
                 self.refresh()
                 self._refreshed_at = time.monotonic()
 
-    def handle_error(self, request, client_address) -> None:  # type: ignore[no-untyped-def]
+    def handle_error(self, request, client_address) -> None:
         pass  # a client that vanished mid-answer is normal for audio; it must not print a traceback
 
 
