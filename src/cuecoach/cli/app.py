@@ -234,12 +234,12 @@ def say(
     try:
         program = with_engine(load_series_or_raise(project).program, engine)
         pcm = synthesize(text, voice_settings(project, program))
+        target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
+        system.write_atomic(target, sound.wav_bytes(pcm))
     except CueError as exc:
         if _debug:
             raise
         _fail(exc)
-    target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
-    system.write_atomic(target, sound.wav_bytes(pcm))
     err.print(f"wrote {target} ({len(pcm) // sound.SAMPLE_WIDTH / sound.FRAME_RATE:.2f} s)", markup=False)
     player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
     if out is None and player and sys.stdin.isatty():
@@ -326,6 +326,8 @@ def _serve_site(server: SiteServer, project: Project, folder: Path, url: str) ->
                 err.print("the output changed: site updated", markup=False)
             except CueError as exc:
                 err.print(f"the site was not updated: {exc}", markup=False)
+            except OSError as exc:  # a file removed meanwhile, say: serve what is there
+                err.print(f"the site was not updated: {exc.filename}: {exc.strerror}", markup=False)
 
     server.refresh = refresh
     print(f"Open on your phone:  {url}", flush=True)
