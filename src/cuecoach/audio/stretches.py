@@ -49,6 +49,7 @@ MIN_GAP_S = 3.0  # a gap between sounds this long may hold a cut: the bed is up 
 MARGIN_FRAMES = 1  # between a cut's encoded audio and the ramps of the bed around the sounds
 MIN_STRETCH_FRAMES = 766  # 20 s: a stretch costs PRE_ROLL + POST_ROLL + SETTLE frames more to encode
 MAX_STRETCH_FRAMES = 2048  # 53 s: longer is cut again, so that a line's edit re-encodes at most about this
+Pcm = bytes | bytearray | memoryview  # a track's 16-bit mono PCM
 STRETCH_FORMAT = f"stretch-1|{FORMAT_VERSION}|{PRE_ROLL_FRAMES}|{POST_ROLL_FRAMES}"
 
 
@@ -87,7 +88,7 @@ def cuts(spans: Sequence[tuple[int, int]], n_samples: int, lead: int, release: i
     return bounded
 
 
-def _window(pcm: bytes | memoryview, first: int, end: int) -> bytes:
+def _window(pcm: Pcm, first: int, end: int) -> bytes:
     """The PCM a stretch of frames [first, end) is encoded from: pre-roll to post-roll, silence off the track."""
     begin, stop = (first - PRE_ROLL_FRAMES) * FRAME, (end + POST_ROLL_FRAMES) * FRAME
     n = len(pcm) // 2
@@ -95,7 +96,7 @@ def _window(pcm: bytes | memoryview, first: int, end: int) -> bytes:
     return bytes(2 * max(0, min(-begin, stop - begin))) + inside + bytes(2 * max(0, stop - max(n, begin)))
 
 
-def stretches(pcm: bytes | memoryview, starts: Sequence[int], encoder: str, bitrate: str) -> list[Stretch]:
+def stretches(pcm: Pcm, starts: Sequence[int], encoder: str, bitrate: str) -> list[Stretch]:
     """The track's stretches from their first frames, each keyed by the audio it is encoded from, its place
     in the padding pattern and the encoder."""
     count = mp3.frame_count(len(pcm) // 2)
@@ -130,7 +131,7 @@ def _layout(batch: Sequence[Stretch], period: int) -> tuple[list[int], list[int]
     return order, begins
 
 
-def _batch_pcm(pcm: bytes | memoryview, ordered: Sequence[Stretch], begins: Sequence[int]) -> Iterator[bytes]:
+def _batch_pcm(pcm: Pcm, ordered: Sequence[Stretch], begins: Sequence[int]) -> Iterator[bytes]:
     at = 0
     for stretch, begin in zip(ordered, begins, strict=True):
         yield bytes(2 * FRAME * (begin - at))
@@ -139,7 +140,7 @@ def _batch_pcm(pcm: bytes | memoryview, ordered: Sequence[Stretch], begins: Sequ
         at = begin + len(window) // (2 * FRAME)
 
 
-def encode(pcm: bytes | memoryview, batch: Sequence[Stretch], bitrate: str, what: str) -> list[Encoded]:
+def encode(pcm: Pcm, batch: Sequence[Stretch], bitrate: str, what: str) -> list[Encoded]:
     """The frames of each stretch of the track `pcm`, encoded in one ffmpeg run."""
     order, begins = _layout(batch, padding_period(bitrate))
     ordered = [batch[i] for i in order]
@@ -154,7 +155,7 @@ def encode(pcm: bytes | memoryview, batch: Sequence[Stretch], bitrate: str, what
     return [Encoded(0, tuple(kept[i]), tuple(next(crcs) for _ in kept[i])) for i in range(len(batch))]
 
 
-def frames_of(pcm: bytes | memoryview, track: Sequence[Stretch], cache: FrameCache, bitrate: str, what: str
+def frames_of(pcm: Pcm, track: Sequence[Stretch], cache: FrameCache, bitrate: str, what: str
               ) -> tuple[list[bytes], list[int], int]:
     """The track's audio frames and their CRCs, its stretches read from the cache or encoded (and cached);
     and how many were encoded."""
@@ -167,8 +168,8 @@ def frames_of(pcm: bytes | memoryview, track: Sequence[Stretch], cache: FrameCac
     frames: list[bytes] = []
     crcs: list[int] = []
     for stretch in track:
-        encoded = found[stretch.key]
-        assert encoded is not None  # each missing one was encoded just above
-        frames += encoded.frames
-        crcs += encoded.crcs
+        kept = found[stretch.key]
+        assert kept is not None  # each missing one was encoded just above
+        frames += kept.frames
+        crcs += kept.crcs
     return frames, crcs, len(missing)
