@@ -23,7 +23,8 @@ Where stretches are cut (``cuts``): in long gaps between sounds, a fixed distanc
 sound starts (sounds start on their slots; an edited line changes its end, not the next start),
 far enough from both that neither the previous line's end nor its release ramp reaches the audio
 either encode sees; no stretch shorter than MIN_STRETCH_FRAMES, and one longer than
-MAX_STRETCH_FRAMES cut again at multiples of it on the track's grid (so cuts never drift).
+MAX_STRETCH_FRAMES cut again at multiples of it on the track's grid (so cuts never drift). A stretch is
+encoded in one ffmpeg run with the day's other missing ones (``encode``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def cuts(spans: Sequence[tuple[int, int]], n_samples: int, lead: int, release: i
     bounded = []
     for start, end in zip(chosen, [*chosen[1:], count], strict=True):
         bounded.append(start)
-        grid = (start // MAX_STRETCH_FRAMES + 1) * MAX_STRETCH_FRAMES
+        grid = -(-(start + MIN_STRETCH_FRAMES) // MAX_STRETCH_FRAMES) * MAX_STRETCH_FRAMES
         while end - start > MAX_STRETCH_FRAMES and end - grid >= MIN_STRETCH_FRAMES:
             bounded.append(grid)
             start, grid = grid, grid + MAX_STRETCH_FRAMES
