@@ -195,9 +195,14 @@ def limiter_gain(x: np.ndarray, ceiling: float) -> np.ndarray | None:
     near = np.flatnonzero(peaks > ceiling * 10 ** (-TRUE_PEAK_OVER_DB / 20))
     if near.size == 0:
         return None
-    # runs of nearby blocks, with context on both sides for the resampler's filter
+    # runs of nearby blocks, with context on both sides for the resampler's filter, side by side in one call
     breaks = np.flatnonzero(np.diff(near) > 2 * CONTEXT_BLOCKS) + 1
-    for run in np.split(near, breaks):
-        a, b = max(0, int(run[0]) - CONTEXT_BLOCKS), min(n_blocks, int(run[-1]) + 1 + CONTEXT_BLOCKS)
-        peaks[a:b] = np.maximum(peaks[a:b], loudness.true_peaks(padded[a * step:b * step], step))
+    runs = [(max(0, int(run[0]) - CONTEXT_BLOCKS), min(n_blocks, int(run[-1]) + 1 + CONTEXT_BLOCKS))
+            for run in np.split(near, breaks)]
+    found = loudness.true_peaks(np.concatenate([padded[a * step:b * step] for a, b in runs]), step)
+    at = 0
+    for a, b in runs:  # a run's context blocks may hear the next run through the filter: only its own are kept
+        inner = slice(CONTEXT_BLOCKS if a else 0, b - a - (CONTEXT_BLOCKS if b < n_blocks else 0))
+        peaks[a:b][inner] = np.maximum(peaks[a:b][inner], found[at:at + b - a][inner])
+        at += b - a
     return loudness.limiter_gain(peaks, ceiling)
