@@ -189,9 +189,10 @@ def limiter_gain(x: np.ndarray, ceiling: float) -> np.ndarray | None:
     and oversampling the whole track took a second a day (measured)."""
     step = loudness.LIMIT_STEP
     n_blocks = -(-len(x) // step)
-    padded = np.zeros(n_blocks * step, dtype=np.float32)
+    padded = np.zeros(n_blocks * step, dtype=np.float32)  # whole blocks: the last one filled with silence
     padded[: len(x)] = x
-    peaks = np.abs(padded.reshape(n_blocks, step)).max(axis=1).astype(np.float64)
+    blocks = padded.reshape(n_blocks, step)
+    peaks = np.maximum(blocks.max(axis=1), -blocks.min(axis=1)).astype(np.float64)  # no whole-track temporary
     near = np.flatnonzero(peaks > ceiling * 10 ** (-TRUE_PEAK_OVER_DB / 20))
     if near.size == 0:
         return None

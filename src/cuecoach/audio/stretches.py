@@ -102,13 +102,14 @@ def stretches(pcm: Pcm, starts: Sequence[int], encoder: str, bitrate: str) -> li
     in the padding pattern and the encoder."""
     count = mp3.frame_count(len(pcm) // 2)
     period = padding_period(bitrate)
+    view = memoryview(pcm)  # slices of it are not copies
     found = []
     for first, end in zip(starts, [*starts[1:], count], strict=True):
         digest = hashlib.blake2b(f"{STRETCH_FORMAT}|{encoder}|{first % period}|{end - first}|".encode(),
                                  digest_size=16)
         begin, stop = (first - PRE_ROLL_FRAMES) * FRAME, (end + POST_ROLL_FRAMES) * FRAME
         digest.update(f"{begin}|{stop}|".encode() if begin < 0 or stop > len(pcm) // 2 else b"inside|")
-        digest.update(pcm[2 * max(0, begin):2 * min(len(pcm) // 2, stop)])
+        digest.update(view[2 * max(0, begin):2 * min(len(pcm) // 2, stop)])
         found.append(Stretch(first, end, digest.hexdigest()))
     return found
 
