@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from conftest import CUECOACH, ROOT, copy_project, run_cli
 
-COMMANDS = ["build", "plan", "check", "verify", "voices", "say", "serve", "publish"]
+COMMANDS = ["build", "plan", "check", "verify", "voices", "say", "serve", "publish", "preview"]
 
 
 def complete(words: str, cwd: Path) -> list[str]:
@@ -30,6 +30,7 @@ def test_completion_offers_routines_weeks_exercises_and_engines() -> None:
     assert all(word.startswith("we") for word in weeks)
     assert complete("cuecoach verify week2-d", ROOT) == [f"week2-day{day}" for day in range(1, 8)]
     assert complete("cuecoach plan week3-day", ROOT)[0] == "week3-day1"
+    assert complete("cuecoach preview cat", ROOT) == ["cat-cow"]
     assert complete("cuecoach build --engine p", ROOT) == ["pyttsx3", "piper"]
 
 

@@ -20,6 +20,7 @@ from cuecoach.builder.job import with_engine
 from cuecoach.builder.run import build as build_days
 from cuecoach.cli.guide import PlainCommand, complete_engines, complete_routines
 from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.cli.preview import preview
 from cuecoach.cli.progress import BuildProgress
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project, chosen, routine_ids, routine_path, shown
@@ -238,6 +239,9 @@ def say(
     player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
     if out is None and player and sys.stdin.isatty():
         subprocess.run([player, str(target)], check=False, capture_output=True)
+
+
+app.command(cls=PlainCommand)(preview)
 
 
 def _check_engine(engine: str | None) -> None:

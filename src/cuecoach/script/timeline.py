@@ -19,7 +19,7 @@ def format_plan(script: Script) -> str:
     gear = ", ".join(script.equipment) or "none"
     lines = [
         f"{script.routine}: {script.title} ({script.series})",
-        f"length {clock(script.duration_ms)}; {len(script.chapters) - 2} exercises; "
+        f"length {clock(script.duration_ms)}; {len({block.step for block in script.blocks})} exercises; "
         f"{len(script.blocks)} timed blocks; equipment: {gear}",
         "",
     ]
