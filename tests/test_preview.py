@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from conftest import ROOT, repo_sounds, run_cli
-from listen import read_wav, find_onsets
+from listen import find_onsets, read_wav
 
 from cuecoach.builder.preview import preview_script
 from cuecoach.config.project import Project
