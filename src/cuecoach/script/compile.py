@@ -147,6 +147,11 @@ class _Compiler:
         t = self.sound(self.phrase(closing, "closing") + PAUSE_MS, "finish")
         self.duration = t + TAIL_MS
 
+    def run_one(self) -> None:
+        """One exercise alone, as a day would give it (its announcement to its last stop tone): a preview."""
+        last_stop = self.exercise(OPENING_SILENCE_MS, self.routine.steps[0])
+        self.duration = last_stop + SOUND_SLOT_MS["stop"] + TAIL_MS
+
     def opening(self, t: int) -> int:
         """Welcome, length, equipment and safety: in full on a week's first day, short on the others
         (the short welcome, which may say the length, the intro, the short equipment and safety lines)."""
@@ -295,10 +300,13 @@ def _first_free(at: int, length: int, busy: list[tuple[int, int]]) -> int:
     return at
 
 
-def _compile(routine: Routine, program: Program, known: frozenset[str]) -> _Compiler:
+def _compile(routine: Routine, program: Program, known: frozenset[str], alone: bool = False) -> _Compiler:
     minutes = 10
     for _ in range(4):  # the spoken length changes the length a little: settle it
         compiler = _Compiler(routine, program, minutes, known)
+        if alone:
+            compiler.run_one()
+            return compiler
         compiler.run()
         settled = max(1, round(compiler.duration / 60_000))
         if settled == minutes or compiler.rate_problems:
@@ -327,12 +335,14 @@ def slowest_rate(routine: Routine, program: Program, known: frozenset[str], wher
     return high
 
 
-def compile_routine(routine: Routine, program: Program, known: frozenset[str] = frozenset()) -> Script:
+def compile_routine(routine: Routine, program: Program, known: frozenset[str] = frozenset(),
+                    alone: bool = False) -> Script:
     """Routine to script. `known`: the exercises met on earlier days of the series (they get their reminder).
+    `alone`: the routine's first exercise alone, without the day's opening and closing (a preview).
 
     Raises InputError when something cannot be laid out.
     """
-    compiler = _compile(routine, program, known)
+    compiler = _compile(routine, program, known, alone)
     problems = _count_word_problems(program)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where)
@@ -347,7 +357,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     if problems:
         raise InputError(list(dict.fromkeys(problems)))
     starts = compiler.chapters
-    chapters = [Chapter("Introduction", 0, starts[0][1])]
+    chapters = [Chapter("Introduction", 0, starts[0][1])] if not alone else []
     for (title, begin), (_, end) in zip(starts, starts[1:] + [("", compiler.duration)], strict=True):
         chapters.append(Chapter(title, begin, end))
     return Script(
