@@ -52,7 +52,7 @@ from cuecoach.script.types import (
     Event,
     Script,
 )
-from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, join_words, number_words, spoken
+from cuecoach.spoken import CALIBRATION_RATE, as_said, duration_words, estimate_ms, join_words, number_words, spoken
 
 
 @dataclass(frozen=True)
@@ -101,8 +101,7 @@ class _Compiler:
     def words(self, line: Line | str, slot_ms: int | None = None, /, **fields: object) -> Words:
         """A line as it is said, with its slot: `slot_ms` if given (a count word's), else its estimate."""
         raw = line.text if isinstance(line, Line) else line
-        text = spoken(raw.format(**fields) if fields else raw)
-        text = text[:1].upper() + text[1:]  # a phrase may begin with a placeholder: "{number} of {count}"
+        text = as_said(raw.format(**fields) if fields else raw)
         return Words(text, slot_ms if slot_ms is not None else self.estimate(text),
                      line.where if isinstance(line, Line) else None)
 
