@@ -43,6 +43,7 @@ _CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
 # 30 s, 2 min, 10-15 sec: a unit after a number (or a range) in full; "1 s" is one second
 _UNIT = re.compile(rf"(?<![\w.])({_NUM}(?:\s*[-\u2013\u2014]\s*{_NUM})?)\s*(s|secs?|mins?)(?![\w])")
 _UNIT_WORDS = {"s": "second", "sec": "second", "secs": "second", "min": "minute", "mins": "minute"}
+_SENTENCE_START = re.compile(r"(?<=[.!?] )[a-z]")  # a placeholder may begin a sentence: ". {duration}."
 _LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
 
@@ -87,10 +88,10 @@ def spoken(text: str) -> str:
 
 
 def as_said(text: str) -> str:
-    """A line exactly as the build speaks it: spelled out, and with a capital first letter (a phrase may begin
-    with a placeholder, "{number} of {count}")."""
+    """A line exactly as the build speaks it: spelled out, and each sentence with a capital first letter (a
+    phrase may begin a sentence with a placeholder, "{number} of {count}")."""
     said = spoken(text)
-    return said[:1].upper() + said[1:]
+    return _SENTENCE_START.sub(lambda m: m.group(0).upper(), said[:1].upper() + said[1:])
 
 
 def has_words(text: str) -> bool:

@@ -55,7 +55,7 @@ def check(project: Project, engine: str | None = None) -> tuple[list[tuple], lis
     for routine_id in ids:
         try:
             routine = days.day(routine_id)
-            warnings.extend(compile_routine(routine, program, days.known(routine)).warnings)
+            warnings.extend(compile_routine(routine, program, days.known(routine), days.place(routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)
     return sorted(set(problems)), sorted(set(warnings))

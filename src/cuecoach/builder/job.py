@@ -146,7 +146,7 @@ def prepare(days: Days, ref: str, sounds: dict[str, bytes], encode: str = "frame
     """
     project, routine = days.project, days.day(ref)
     program = with_engine(days.series.program, engine)
-    script = compile_routine(routine, program, days.known(routine))
+    script = compile_routine(routine, program, days.known(routine), days.place(routine))
     settings = voice_settings(project, program)
     track = track_number(days.order, routine.id)
     gear = ", ".join(script.equipment)

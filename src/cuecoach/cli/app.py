@@ -133,7 +133,7 @@ def plan(
     _check_engine(engine)
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known)
+        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known, loaded.place)
     except CueError as exc:
         if _debug:
             raise

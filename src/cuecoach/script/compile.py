@@ -18,7 +18,20 @@ Timing contract
   at N-3, N-2 and N-1, the stop tone at N. Two lines inside a block are at least
   ``LINE_GAP_MS`` apart. Form cues are aimed at evenly spaced times between the start
   tone and the countdown, in their written order, and move later past a line already
-  placed; a cue that cannot fit at the series' rate is left out with a warning.
+  placed, or into an earlier gap; a cue that no gap of its block holds at the series'
+  rate is left out with a warning (placement: ``cues.py``).
+* The count into a start (``lead_in``) and the count out of a block (``count_out``) are
+  the countdown words, pips, or nothing, at the same times.
+* Company in long holds: in a block of ``COMPANY_MIN_S`` or more, unless the exercise or
+  the day is ``quiet``, no stretch of more than ``QUIET_MAX_MS`` passes without a line
+  (planned ``SLOT_MARGIN_MS`` shorter): the exercise's cues not yet said, then breathing
+  reminders and encouragement in turn, near the middle of the longest quiet stretch.
+* Variety: a phrase's alternatives are taken in turn (``vary.py``); a later set does not
+  repeat the form cues of the set before it (it hears ``set_cues`` on even sets, or the
+  cues the set before did not say); an exercise's own switch alternates with the series'.
+* Place: the welcome and closing may name the day, the week and the series' length; the
+  series' first day opens with ``welcome_first``, a week's last day closes with
+  ``closing_week``, the series' last with ``closing_series``, a day's ``closing`` over all.
 * Sides are named: "Start with your left side." before the first, "Now your right side."
   after the switch line. The second side hears its own cues, or only the first cue.
 * A fixed line that cannot fit (a rest too short for its calls, a countdown word longer
@@ -34,17 +47,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
-from cuecoach.config.schema import Exercise, Line, Problems, Program, Routine, Step
+from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.config.settings import MAX_RATE
 from cuecoach.errors import InputError, Where
 from cuecoach.script.types import (
     CALLS_MIN_S,
+    COMPANY_MIN_S,
     COUNT_SLOT_MS,
     COUNT_STEP_MS,
     COUNT_WORD_MAX_MS,
     LINE_GAP_MS,
     OPENING_SILENCE_MS,
+    MAX_COMPANY_LINES,
     PAUSE_MS,
+    QUIET_MAX_MS,
+    SLOT_MARGIN_MS,
     SOUND_SLOT_MS,
     TAIL_MS,
     Block,
@@ -52,6 +69,8 @@ from cuecoach.script.types import (
     Event,
     Script,
 )
+from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
+from cuecoach.script.vary import Chooser
 from cuecoach.spoken import CALIBRATION_RATE, as_said, duration_words, estimate_ms, join_words, number_words, spoken
 
 
@@ -73,18 +92,21 @@ def _round10(ms: float) -> int:
 
 
 def announce_duration(exercise: Exercise) -> str:
+    """How long an exercise lasts, for its announcement: "two sets of thirty seconds each side"."""
     t = exercise.timing
     words = duration_words(t.seconds)
     if t.sets > 1:
         words = f"{number_words(t.sets)} sets of {words}"
     if t.per_side is not None:
         words += " each side"
-    return words[0].upper() + words[1:]
+    return words
 
 
 class _Compiler:
-    def __init__(self, routine: Routine, program: Program, length_minutes: int, known: frozenset[str]):
+    def __init__(self, routine: Routine, program: Program, length_minutes: int, known: frozenset[str],
+                 where: Place):
         self.routine = routine
+        self.place = where
         self.program = program
         self.minutes = length_minutes
         self.known = known
@@ -93,6 +115,8 @@ class _Compiler:
         self.chapters: list[tuple[str, int]] = []
         self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
         self.warnings: Problems = []
+        self.chooser = Chooser(routine.id)
+        self.last_set: dict[tuple[int, int | None], set[str]] = {}  # (step, side): the cues its last set said
 
     # -- helpers ---------------------------------------------------------------------
     def estimate(self, text: str) -> int:
@@ -110,8 +134,12 @@ class _Compiler:
         self.events.append(Event(at, line.slot_ms, "speech", line.text, role, line.where, block))
         return at + line.slot_ms
 
+    def choose(self, key: str) -> Line:
+        """The phrase's next alternative (vary.py): the same day always says the same words."""
+        return self.chooser.pick(key, self.program.phrases[key])
+
     def phrase(self, at: int, key: str, block: int | None = None, /, **fields: object) -> int:
-        return self.say(at, self.words(self.program.phrases[key], **fields), key.replace("_", "-"), block)
+        return self.say(at, self.words(self.choose(key), **fields), key.replace("_", "-"), block)
 
     def sound(self, at: int, name: str, block: int | None = None) -> int:
         self.events.append(Event(at, SOUND_SLOT_MS[name], "sound", name, name, None, block))
@@ -119,10 +147,11 @@ class _Compiler:
 
     def count(self, at: int, role: str, block: int | None = None) -> int:
         """The three count words (or, for a lead-in with pips, three pips) one second apart; returns the end."""
+        style = self.program.lead_in if role == "lead-in" else self.program.count_out
         for i, word in enumerate(self.program.countdown):
-            if role == "lead-in" and self.program.lead_in == "pips":
+            if style == "pips":
                 self.sound(at + i * COUNT_STEP_MS, "pip", block)
-            else:
+            elif style == "count":
                 self.say(at + i * COUNT_STEP_MS, self.words(word, COUNT_SLOT_MS), role, block)
         return at + len(self.program.countdown) * COUNT_STEP_MS
 
@@ -143,8 +172,22 @@ class _Compiler:
         assert last_stop is not None
         closing = last_stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         self.chapters.append(("Close", closing))
-        t = self.sound(self.phrase(closing, "closing") + PAUSE_MS, "finish")
+        t = self.sound(self.closing(closing) + PAUSE_MS, "finish")
         self.duration = t + TAIL_MS
+
+    def where_fields(self) -> dict[str, str]:
+        """The runner's place in the series, for the phrases that may say it: day {day} of {days}, week {week}."""
+        place, routine = self.place, self.routine
+        number = place.number or routine.day or 1
+        return {"day": number_words(number), "days": number_words(place.total or number),
+                "week": number_words(place.week or routine.week or 1)}
+
+    def closing(self, t: int) -> int:
+        """The day's own closing, else the series' last day's, a week's last day's, or any day's."""
+        if self.routine.closing is not None:
+            return self.say(t, self.words(self.routine.closing, **self.where_fields()), "closing")
+        key = "closing_series" if self.place.last else "closing_week" if self.place.last_of_week else "closing"
+        return self.say(t, self.words(self.choose(key), **self.where_fields()), "closing")
 
     def opening(self, t: int) -> int:
         """Welcome, length, equipment and safety: in full on a week's first day, short on the others
@@ -153,8 +196,10 @@ class _Compiler:
         full = program.instruction == "full" or routine.day <= 1
         suffix = "" if full else "_short"
         length = duration_words(60 * self.minutes)
-        t = self.phrase(t, "welcome" + suffix, series=program.title, title=routine.title,
-                        **({} if full else {"length": length})) + PAUSE_MS
+        welcome = "welcome_first" if self.place.first else "welcome" + suffix
+        t = self.say(t, self.words(self.choose(welcome), series=program.title, title=routine.title,
+                                   **self.where_fields(), **({} if full else {"length": length})),
+                     welcome.replace("_", "-")) + PAUSE_MS
         if routine.intro is not None:
             t = self.say(t, self.words(routine.intro), "intro") + PAUSE_MS
         if full:  # the short welcome says the length itself
@@ -203,10 +248,17 @@ class _Compiler:
     def switch(self, stop: int, ex: Exercise) -> int:
         """Between sides: the switch line, the side's name, quiet time to move, the lead-in. Returns the start."""
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
-        t = self.say(t, self.words(ex.switch or self.program.phrases["switch_sides"]), "switch") + PAUSE_MS
+        t = self.say(t, self.words(self.switch_line(ex)), "switch") + PAUSE_MS
         end = self.phrase(t, "side_next", side=self.sides(ex)[1].text)
         quiet = ex.switch_time if ex.switch_time is not None else self.program.gaps.switch_sides
         return self.count(end + _ms(quiet), "lead-in")
+
+    def switch_line(self, ex: Exercise) -> Line:
+        """An exercise's own switch ("Switch legs.") every other time it comes up in a day, the series'
+        switch_sides in turn between: several exercises share an own switch, and a day would repeat it."""
+        if ex.switch is not None and self.chooser.pick("switch:" + ex.switch.text, (True, False)):
+            return ex.switch
+        return self.choose("switch_sides")
 
     def rest(self, stop: int, rest_ms: int, ex: Exercise, next_set: int) -> int:
         """A rest between sets (stop tone to start tone): the rest, the first side's name, the next set's call."""
@@ -216,7 +268,7 @@ class _Compiler:
         if ex.timing.sides == 2:
             t = self.phrase(t, "side_first", side=self.sides(ex)[0].text) + PAUSE_MS
         lead_at = start - len(self.program.countdown) * COUNT_STEP_MS
-        call = self.words(self.program.phrases["next_set"], set=number_words(next_set),
+        call = self.words(self.choose("next_set"), set=number_words(next_set),
                           sets=number_words(ex.timing.sets))
         at = lead_at - PAUSE_MS - call.slot_ms
         if at < t:
@@ -241,63 +293,89 @@ class _Compiler:
         countdown_at = stop - COUNT_STEP_MS * len(self.program.countdown)
         if ex.timing.seconds >= CALLS_MIN_S:
             for at, name in ((start + _round10(n / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
-                end = self.phrase(at, name, number)
+                said = self.choose(name)
+                end = self.say(at, self.words(said), name.replace("_", "-"), number)
                 if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
                         end + LINE_GAP_MS > countdown_at:
-                    self.rate_problems.append((self.program.phrases[name].where,
+                    self.rate_problems.append((said.where,
                                                f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
                                                f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
                                                "shorten the phrase, or raise 'rate' in program.yaml"))
                 taken.append((at, end))
         self.count(countdown_at, "countdown", number)
         self.sound(stop, "stop", number)
-        cues = ex.cues if side != 2 else (ex.side2_cues if ex.side2_cues is not None else ex.cues[:1])
-        self.place_cues(ex, cues, number, start + SOUND_SLOT_MS["start"] + PAUSE_MS, countdown_at - LINE_GAP_MS,
-                        taken)
+        free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, countdown_at - LINE_GAP_MS)
+        busy = [span for span in taken[1:]]  # the start tone is not a line: a cue may follow it closely
+        said = self.place_cues(ex, self.block_cues(ex, side, set_number), number, free, busy)
+        if ex.timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
+            end = countdown_at if self.program.count_out == "count" else stop
+            said |= self.company(step, side, number, (start, end), free, busy, said)
+        self.last_set[(step.number, side)] = said
         return stop
 
-    def place_cues(self, ex: Exercise, cues: tuple[Line, ...], number: int, free_from: int, free_until: int,
-                   taken: list[tuple[int, int]]) -> None:
-        """Form cues: aimed at evenly spaced times, moved later past anything already placed, or left out."""
-        if not cues:
-            return
-        spacing = (free_until - free_from) / len(cues)
-        earliest = free_from
-        busy = [(a, b) for a, b in taken[1:]]  # the start tone is not a line: the cue may follow it closely
+    def block_cues(self, ex: Exercise, side: int | None, set_number: int) -> tuple[Line, ...]:
+        """A block's form cues: the side's, or on a later set its set_cues (even sets) or the cues the set
+        before did not say, so that no set repeats the one before it word for word."""
+        cues = ex.cues if side != 2 else (ex.side2_cues if ex.side2_cues is not None else ex.cues[:1])
+        if set_number > 1 and ex.set_cues is not None and set_number % 2 == 0:
+            cues = ex.set_cues
+        before = self.last_set.get((self.step_number(ex), side), set()) if set_number > 1 else set()
+        return tuple(cue for cue in cues if self.words(cue).text not in before)
+
+    def step_number(self, ex: Exercise) -> int:
+        return next(step.number for step in self.routine.steps if step.exercise is ex)
+
+    def place_cues(self, ex: Exercise, cues: tuple[Line, ...], number: int, free: Span,
+                   busy: list[Span]) -> set[str]:
+        """Form cues: aimed at evenly spaced times, moved past anything already placed, or left out when no
+        gap of the block holds them (cues.place). Returns the texts said."""
+        said_texts: set[str] = set()
+        spacing = (free[1] - free[0]) / max(1, len(cues))
+        earliest = free[0]
         for i, cue in enumerate(cues):
             said = self.words(cue)
-            length = said.slot_ms
-            aimed = max(earliest, free_from + _round10(i * spacing))
-            # where it is aimed if it fits there, else the first free moment after the cue before it
-            at = _first_free(aimed, length, busy)
-            if at + length > free_until:
-                at = _first_free(earliest, length, busy)
-            if at + length > free_until:
+            at = place(max(earliest, free[0] + _round10(i * spacing)), earliest, said.slot_ms, busy, free)
+            if at is None:
                 self.warnings.append((cue.where, f"warning: cue left out of the {ex.timing.seconds:g} s block of "
                                                  f"'{ex.id}' at {self.program.rate} words a minute (it needs "
-                                                 f"{length / 1000:.1f} s with {LINE_GAP_MS / 1000:g} s of quiet around "
-                                                 "it); shorten it, give that day fewer cues, or raise the rate"))
+                                                 f"{said.slot_ms / 1000:.1f} s with {LINE_GAP_MS / 1000:g} s of quiet "
+                                                 "around it); shorten it, give that day fewer cues, or raise the rate"))
                 continue
             end = self.say(at, said, "cue", number)
             busy.append((at, end))
-            earliest = end + LINE_GAP_MS
+            said_texts.add(said.text)
+            earliest = max(earliest, end + LINE_GAP_MS)
+        return said_texts
+
+    def company(self, step: Step, side: int | None, number: int, block: Span, free: Span, busy: list[Span],
+                said: set[str]) -> set[str]:
+        """Lines that keep a long hold company: no quiet stretch of the block over QUIET_MAX_MS (planned
+        SLOT_MARGIN_MS shorter). The exercise's cues the block and the set before have not said come first,
+        then breathing reminders and encouragement in turn. Returns the form cues it said."""
+        ex = step.exercise
+        before = self.last_set.get((step.number, side), set())
+        own = [w for cue in dict.fromkeys(ex.cues + (ex.side2_cues or ()) + (ex.set_cues or ()))
+               if (w := self.words(cue)).text not in said | before]
+        added: set[str] = set()
+        for turn in range(MAX_COMPANY_LINES):
+            stretch = quiet_stretch(busy, *block)
+            if stretch[1] - stretch[0] <= QUIET_MAX_MS - SLOT_MARGIN_MS:
+                break
+            form = bool(own)
+            line = own.pop(0) if form else self.words(self.choose(("breathing", "encouragement")[turn % 2]))
+            at = fill_at(stretch, line.slot_ms, busy, free)
+            if at is None:
+                continue  # too long for this stretch: the next line may be shorter
+            busy.append((at, self.say(at, line, "company", number)))
+            if form:
+                added.add(line.text)
+        return added
 
 
-def _first_free(at: int, length: int, busy: list[tuple[int, int]]) -> int:
-    """The first moment from `at` where a line of `length` keeps LINE_GAP_MS from every busy line."""
-    moved = True
-    while moved:
-        moved = False
-        for busy_from, busy_until in busy:
-            if at < busy_until + LINE_GAP_MS and busy_from < at + length + LINE_GAP_MS:
-                at, moved = busy_until + LINE_GAP_MS, True
-    return at
-
-
-def _compile(routine: Routine, program: Program, known: frozenset[str]) -> _Compiler:
+def _compile(routine: Routine, program: Program, known: frozenset[str], where: Place) -> _Compiler:
     minutes = 10
     for _ in range(4):  # the spoken length changes the length a little: settle it
-        compiler = _Compiler(routine, program, minutes, known)
+        compiler = _Compiler(routine, program, minutes, known, where)
         compiler.run()
         settled = max(1, round(compiler.duration / 60_000))
         if settled == minutes or compiler.rate_problems:
@@ -312,10 +390,11 @@ def _count_word_problems(program: Program) -> Problems:
             if estimate_ms(spoken(word.text), CALIBRATION_RATE) > COUNT_WORD_MAX_MS]
 
 
-def slowest_rate(routine: Routine, program: Program, known: frozenset[str], where: Where) -> int | None:
+def slowest_rate(routine: Routine, program: Program, known: frozenset[str], where: Where,
+                 place_: Place) -> int | None:
     """The slowest rate at which nothing fixed at `where` is too long, or None if none up to the fastest."""
     def fits(rate: int) -> bool:
-        return all(w != where for w, _, _ in _compile(routine, replace(program, rate=rate), known).rate_problems)
+        return all(w != where for w, _, _ in _compile(routine, replace(program, rate=rate), known, place_).rate_problems)
 
     low, high = program.rate, MAX_RATE  # the fastest rate program.yaml accepts
     if not fits(high):
@@ -326,15 +405,18 @@ def slowest_rate(routine: Routine, program: Program, known: frozenset[str], wher
     return high
 
 
-def compile_routine(routine: Routine, program: Program, known: frozenset[str] = frozenset()) -> Script:
-    """Routine to script. `known`: the exercises met on earlier days of the series (they get their reminder).
+def compile_routine(routine: Routine, program: Program, known: frozenset[str] = frozenset(),
+                    place_: Place | None = None) -> Script:
+    """Routine to script. `known`: the exercises met on earlier days of the series (they get their reminder);
+    `place_`: where the day is in the series (none: a day on its own).
 
     Raises InputError when something cannot be laid out.
     """
-    compiler = _compile(routine, program, known)
+    place_ = place_ or Place()
+    compiler = _compile(routine, program, known, place_)
     problems = _count_word_problems(program)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
-        rate = slowest_rate(routine, program, known, where)
+        rate = slowest_rate(routine, program, known, where, place_)
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"
         problems.append((where, f"{message} at {program.rate} words a minute ({fits}); {fix}"))
     events = tuple(sorted(compiler.events, key=lambda e: (e.at_ms, e.kind)))
