@@ -218,9 +218,8 @@ def say(
     from cuecoach.audio import sound
     from cuecoach.builder.job import voice_settings
     from cuecoach.config.load import load_series_or_raise
-    from cuecoach.synth.clips import synthesize
-
     from cuecoach.spoken import as_said, has_words
+    from cuecoach.synth.clips import synthesize
 
     _check_engine(engine)
     if not has_words(text):  # nothing a voice could say: an empty clip would fail its length check

@@ -39,26 +39,28 @@ Timing contract
 * Talk fades: an exercise met on an earlier day of the series gets its reminder instead
   of its full setup; the opening is short on all but a week's first day.
 
-The script's types and these timing constants are in ``types.py``.
+The script's types and these timing constants are in ``types.py``; how a line is said, and the talk
+around a session, in ``talk.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from itertools import pairwise
 
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.config.settings import MAX_RATE
 from cuecoach.errors import InputError, Where
+from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
+from cuecoach.script.talk import Speaker, announce_duration, round10, to_ms
 from cuecoach.script.types import (
     CALLS_MIN_S,
     COMPANY_MIN_S,
-    COUNT_SLOT_MS,
     COUNT_STEP_MS,
     COUNT_WORD_MAX_MS,
     LINE_GAP_MS,
-    OPENING_SILENCE_MS,
     MAX_COMPANY_LINES,
+    OPENING_SILENCE_MS,
     PAUSE_MS,
     QUIET_MAX_MS,
     SLOT_MARGIN_MS,
@@ -66,99 +68,12 @@ from cuecoach.script.types import (
     TAIL_MS,
     Block,
     Chapter,
-    Event,
     Script,
 )
-from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
-from cuecoach.script.vary import Chooser
-from cuecoach.spoken import CALIBRATION_RATE, as_said, duration_words, estimate_ms, join_words, number_words, spoken
+from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, number_words, spoken
 
 
-@dataclass(frozen=True)
-class Words:
-    """A line as it will be heard: its words spoken out, the time kept for them, where they were written."""
-
-    text: str
-    slot_ms: int
-    where: Where | None = None
-
-
-def _ms(seconds: float) -> int:
-    return int(round(seconds * 1000))
-
-
-def _round10(ms: float) -> int:
-    return int(-(-ms // 10) * 10)
-
-
-def announce_duration(exercise: Exercise) -> str:
-    """How long an exercise lasts, for its announcement: "two sets of thirty seconds each side"."""
-    t = exercise.timing
-    words = duration_words(t.seconds)
-    if t.sets > 1:
-        words = f"{number_words(t.sets)} sets of {words}"
-    if t.per_side is not None:
-        words += " each side"
-    return words
-
-
-class _Compiler:
-    def __init__(self, routine: Routine, program: Program, length_minutes: int, known: frozenset[str],
-                 where: Place):
-        self.routine = routine
-        self.place = where
-        self.program = program
-        self.minutes = length_minutes
-        self.known = known
-        self.events: list[Event] = []
-        self.blocks: list[Block] = []
-        self.chapters: list[tuple[str, int]] = []
-        self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
-        self.warnings: Problems = []
-        self.chooser = Chooser(routine.id)
-        self.last_set: dict[tuple[int, int | None], set[str]] = {}  # (step, side): the cues its last set said
-
-    # -- helpers ---------------------------------------------------------------------
-    def estimate(self, text: str) -> int:
-        return estimate_ms(text, self.program.rate, self.program.engine)
-
-    def words(self, line: Line | str, slot_ms: int | None = None, /, **fields: object) -> Words:
-        """A line as it is said, with its slot: `slot_ms` if given (a count word's), else its estimate."""
-        raw = line.text if isinstance(line, Line) else line
-        text = as_said(raw.format(**fields) if fields else raw)
-        return Words(text, slot_ms if slot_ms is not None else self.estimate(text),
-                     line.where if isinstance(line, Line) else None)
-
-    def say(self, at: int, line: Words, role: str, block: int | None = None) -> int:
-        """Put a spoken line at `at`; returns the end of its slot."""
-        self.events.append(Event(at, line.slot_ms, "speech", line.text, role, line.where, block))
-        return at + line.slot_ms
-
-    def choose(self, key: str) -> Line:
-        """The phrase's next alternative (vary.py): the same day always says the same words."""
-        return self.chooser.pick(key, self.program.phrases[key])
-
-    def phrase(self, at: int, key: str, block: int | None = None, /, **fields: object) -> int:
-        return self.say(at, self.words(self.choose(key), **fields), key.replace("_", "-"), block)
-
-    def sound(self, at: int, name: str, block: int | None = None) -> int:
-        self.events.append(Event(at, SOUND_SLOT_MS[name], "sound", name, name, None, block))
-        return at + SOUND_SLOT_MS[name]
-
-    def count(self, at: int, role: str, block: int | None = None) -> int:
-        """The three count words (or, for a lead-in with pips, three pips) one second apart; returns the end."""
-        style = self.program.lead_in if role == "lead-in" else self.program.count_out
-        for i, word in enumerate(self.program.countdown):
-            if style == "pips":
-                self.sound(at + i * COUNT_STEP_MS, "pip", block)
-            elif style == "count":
-                self.say(at + i * COUNT_STEP_MS, self.words(word, COUNT_SLOT_MS), role, block)
-        return at + len(self.program.countdown) * COUNT_STEP_MS
-
-    def sides(self, ex: Exercise) -> tuple[Line, Line]:
-        return ex.sides or self.program.sides
-
-    # -- the session -----------------------------------------------------------------
+class _Compiler(Speaker):
     def run(self) -> None:
         program, routine = self.program, self.routine
         t = self.opening(OPENING_SILENCE_MS)
@@ -167,58 +82,13 @@ class _Compiler:
             if last_stop is not None:
                 t = self.phrase(last_stop + SOUND_SLOT_MS["stop"] + PAUSE_MS, "next_exercise",
                                 name=step.exercise.say.text) + PAUSE_MS
-                t = max(t, last_stop + _ms(program.gaps.transition))
+                t = max(t, last_stop + to_ms(program.gaps.transition))
             last_stop = self.exercise(t, step)
         assert last_stop is not None
         closing = last_stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         self.chapters.append(("Close", closing))
         t = self.sound(self.closing(closing) + PAUSE_MS, "finish")
         self.duration = t + TAIL_MS
-
-    def where_fields(self) -> dict[str, str]:
-        """The runner's place in the series, for the phrases that may say it: day {day} of {days}, week {week}."""
-        place, routine = self.place, self.routine
-        number = place.number or routine.day or 1
-        return {"day": number_words(number), "days": number_words(place.total or number),
-                "week": number_words(place.week or routine.week or 1)}
-
-    def closing(self, t: int) -> int:
-        """The day's own closing, else the series' last day's, a week's last day's, or any day's."""
-        if self.routine.closing is not None:
-            return self.say(t, self.words(self.routine.closing, **self.where_fields()), "closing")
-        key = "closing_series" if self.place.last else "closing_week" if self.place.last_of_week else "closing"
-        return self.say(t, self.words(self.choose(key), **self.where_fields()), "closing")
-
-    def opening(self, t: int) -> int:
-        """Welcome, length, equipment and safety: in full on a week's first day, short on the others
-        (the short welcome, which may say the length, the intro, the short equipment and safety lines)."""
-        program, routine = self.program, self.routine
-        full = program.instruction == "full" or routine.day <= 1
-        suffix = "" if full else "_short"
-        length = duration_words(60 * self.minutes)
-        welcome = "welcome_first" if self.place.first else "welcome" + suffix
-        t = self.say(t, self.words(self.choose(welcome), series=program.title, title=routine.title,
-                                   **self.where_fields(), **({} if full else {"length": length})),
-                     welcome.replace("_", "-")) + PAUSE_MS
-        if routine.intro is not None:
-            t = self.say(t, self.words(routine.intro), "intro") + PAUSE_MS
-        if full:  # the short welcome says the length itself
-            t = self.phrase(t, "length", length=length) + PAUSE_MS
-        if routine.equipment:
-            gear = join_words([program.equipment[item] for item in routine.equipment])
-            t = self.phrase(t, "equipment" + suffix, equipment=gear) + PAUSE_MS
-        t = self.phrase(t, "safety" + suffix) + PAUSE_MS
-        if full:
-            t = self.phrase(t, "begin") + PAUSE_MS
-        return t
-
-    def setup_lines(self, step: Step) -> tuple[Line, ...]:
-        """The full setup the first time an exercise comes up in the series; then its reminder."""
-        ex = step.exercise
-        if self.program.instruction == "full" or step.full or ex.id not in self.known:
-            return ex.setup
-        reminder = ex.reminder or (ex.setup[0] if ex.setup else None)
-        return (reminder,) if reminder is not None else ()
 
     def exercise(self, t: int, step: Step) -> int:
         """Announce, set up and time one exercise starting at `t`; returns its last stop tone's onset."""
@@ -234,8 +104,8 @@ class _Compiler:
             t = self.phrase(t, "side_first", side=sides[0].text) + PAUSE_MS
         end = self.phrase(t, "get_ready")
         quiet = ex.setup_time if ex.setup_time is not None else self.program.gaps.get_ready
-        start = self.count(end + _ms(quiet), "lead-in")
-        rest = _ms(timing.rest if timing.rest is not None else self.program.gaps.rest)
+        start = self.count(end + to_ms(quiet), "lead-in")
+        rest = to_ms(timing.rest if timing.rest is not None else self.program.gaps.rest)
         for set_number in range(1, timing.sets + 1):
             for side in range(1, timing.sides + 1):
                 stop = self.block(start, step, side if timing.sides == 2 else None, set_number)
@@ -251,7 +121,7 @@ class _Compiler:
         t = self.say(t, self.words(self.switch_line(ex)), "switch") + PAUSE_MS
         end = self.phrase(t, "side_next", side=self.sides(ex)[1].text)
         quiet = ex.switch_time if ex.switch_time is not None else self.program.gaps.switch_sides
-        return self.count(end + _ms(quiet), "lead-in")
+        return self.count(end + to_ms(quiet), "lead-in")
 
     def switch_line(self, ex: Exercise) -> Line:
         """An exercise's own switch ("Switch legs.") every other time it comes up in a day, the series'
@@ -283,7 +153,7 @@ class _Compiler:
     def block(self, start: int, step: Step, side: int | None, set_number: int) -> int:
         """Lay out one timed block starting at `start`; returns the stop tone's onset."""
         ex = step.exercise
-        n = _ms(ex.timing.seconds)
+        n = to_ms(ex.timing.seconds)
         number = len(self.blocks) + 1
         stop = start + n
         side_name = self.sides(ex)[side - 1].text if side else None
@@ -292,7 +162,7 @@ class _Compiler:
         taken = [(start, self.sound(start, "start", number))]
         countdown_at = stop - COUNT_STEP_MS * len(self.program.countdown)
         if ex.timing.seconds >= CALLS_MIN_S:
-            for at, name in ((start + _round10(n / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
+            for at, name in ((start + round10(n / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
                 said = self.choose(name)
                 end = self.say(at, self.words(said), name.replace("_", "-"), number)
                 if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
@@ -305,12 +175,12 @@ class _Compiler:
         self.count(countdown_at, "countdown", number)
         self.sound(stop, "stop", number)
         free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, countdown_at - LINE_GAP_MS)
-        busy = [span for span in taken[1:]]  # the start tone is not a line: a cue may follow it closely
-        said = self.place_cues(ex, self.block_cues(ex, side, set_number), number, free, busy)
+        busy = list(taken[1:])  # the start tone is not a line: a cue may follow it closely
+        cued = self.place_cues(ex, self.block_cues(ex, side, set_number), number, free, busy)
         if ex.timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
             end = countdown_at if self.program.count_out == "count" else stop
-            said |= self.company(step, side, number, (start, end), free, busy, said)
-        self.last_set[(step.number, side)] = said
+            cued |= self.company(step, side, number, (start, end), free, busy, cued)
+        self.last_set[(step.number, side)] = cued
         return stop
 
     def block_cues(self, ex: Exercise, side: int | None, set_number: int) -> tuple[Line, ...]:
@@ -334,7 +204,7 @@ class _Compiler:
         earliest = free[0]
         for i, cue in enumerate(cues):
             said = self.words(cue)
-            at = place(max(earliest, free[0] + _round10(i * spacing)), earliest, said.slot_ms, busy, free)
+            at = place(max(earliest, free[0] + round10(i * spacing)), earliest, said.slot_ms, busy, free)
             if at is None:
                 self.warnings.append((cue.where, f"warning: cue left out of the {ex.timing.seconds:g} s block of "
                                                  f"'{ex.id}' at {self.program.rate} words a minute (it needs "
@@ -394,7 +264,8 @@ def slowest_rate(routine: Routine, program: Program, known: frozenset[str], wher
                  place_: Place) -> int | None:
     """The slowest rate at which nothing fixed at `where` is too long, or None if none up to the fastest."""
     def fits(rate: int) -> bool:
-        return all(w != where for w, _, _ in _compile(routine, replace(program, rate=rate), known, place_).rate_problems)
+        compiled = _compile(routine, replace(program, rate=rate), known, place_)
+        return all(w != where for w, _, _ in compiled.rate_problems)
 
     low, high = program.rate, MAX_RATE  # the fastest rate program.yaml accepts
     if not fits(high):
