@@ -118,6 +118,15 @@ def is_current(job: Job, timeline: dict) -> bool:
     return timeline.get("build_key") == job.key and outputs_whole(job.mp3, timeline)
 
 
+def foreign_voice(program: Program, engine: str | None = None) -> bool:
+    """Whether program.yaml's voice is another engine's (en-us, espeak's, with engine: piper): that engine
+    then speaks with its default voice, and `check` warns at the voice's line."""
+    from cuecoach.synth import piper_engine
+
+    return (engine or program.engine) == piper_engine.NAME and bool(program.voice) \
+        and not piper_engine.names_voice(program.voice or "")
+
+
 def with_engine(program: Program, engine: str | None) -> Program:
     """The program, speaking with `engine` if one was given on the command line: another engine than
     program.yaml's speaks with its own default voice (a voice belongs to its engine)."""
@@ -131,7 +140,7 @@ def voice_settings(project: Project, program, engine: str | None = None) -> Voic
     from cuecoach.synth.clips import VoiceSettings
 
     engine = engine or program.engine
-    voice = program.voice
+    voice = None if foreign_voice(program, engine) else program.voice  # the engine's own default
     if voice and voice.lower().endswith(".onnx"):  # a Piper model in the routines folder
         voice = str((project.routines / voice).resolve())
     return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
