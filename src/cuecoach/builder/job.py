@@ -82,10 +82,11 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project, lead_in: str) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series whose lead-in is pips."""
+def read_sounds(project: Project, *counts: str) -> dict[str, bytes]:
+    """The sound files a build uses: the pip only for a series that counts in or out with pips (`counts`: its
+    lead_in and count_out)."""
     sounds = {}
-    for name in (s for s in SOUNDS if s != "pip" or lead_in == "pips"):
+    for name in (s for s in SOUNDS if s != "pip" or "pips" in counts):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
