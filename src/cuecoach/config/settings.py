@@ -38,12 +38,18 @@ MIN_LUFS, MAX_LUFS = -30, -10  # the loudness targets program.yaml accepts
 STEREO_LUFS = -16  # the target of players that expect stereo, which a message offers beside the default
 MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_WEEK = 52
+# music under the voice, in LU under the speech: a comfortable bed between lines (about 8 to 10 LU under,
+# never closer than 6), and ducked under a line or tone at least 10 LU (Torcoli et al., JAES 2019)
+MIN_MUSIC_LU, MAX_MUSIC_LU = 6, 12
+MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
 
 ENGINES = ("pyttsx3", "piper")
 LEAD_INS = ("count", "pips", "none")  # before every start: the countdown words, the pip sound, or nothing
 COUNT_OUTS = ("count", "pips", "none")  # before every stop tone: the countdown words, the pips, or nothing
 INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder later; full: always in full
 BITRATE = re.compile(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k")  # constant MP3 rates
+MUSIC = Structured("none, default, or a list of audio files", "files in the routines folder (or below it) "
+                   "that ffmpeg reads, played in order and looped")
 IMAGE = re.compile(r".*\.(jpg|jpeg|png)", re.IGNORECASE)
 
 BLOCK = Number(MIN_BLOCK_S, MAX_BLOCK_S, example=30)
@@ -141,6 +147,12 @@ PROGRAM = (
             "later; full: always in full", "auto"),
     Setting("sides", SIDES, "how sides are named, first side first, unless an exercise names its own",
             ("left side", "right side")),
+    Setting("music", MUSIC, "music under the voice: none, default (cuecoach's own calm bed), or audio files, "
+            "played in order and looped", "none"),
+    Setting("music_level", Number(MIN_MUSIC_LU, MAX_MUSIC_LU, integer=True), "how far the music sits under the "
+            "speech between lines, in LU", 9),
+    Setting("music_duck", Number(MIN_DUCK_LU, MAX_DUCK_LU, integer=True), "how far the music sits under the "
+            "speech while a line or a tone plays, in LU (at least music_level)", 18),
 )
 
 # --- exercises.yaml: the library, and what a day's entry may change ---------------------------------
@@ -194,6 +206,7 @@ DAY = (
     Setting("closing", Spoken(), "the day's last words, instead of the series' closing",
             fallback="phrases.closing (closing_week, closing_series on the last day of a week, of the series)"),
     Setting("quiet", Flag(), "a quiet day: no lines are added to keep long blocks company", False),
+    Setting("music", MUSIC, "the day's music, instead of program.yaml's", fallback="program.yaml's music"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
                                     f"at least one; the timed blocks under {MAX_ROUTINE_S // 3600} hours"),
             "the day's exercises, in order", REQUIRED),

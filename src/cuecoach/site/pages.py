@@ -1,7 +1,8 @@
 """The site: what a phone needs to play the series, made from what `build` left in the output folder.
 
     feed.xml                 the podcast feed (absolute URLs under the base URL)
-    index.html, player.*     the web player (package data: plain HTML, CSS and JS), sw.js, manifest
+    index.html, player.*     the web player (package data: plain HTML, CSS and JS), coach.js, sw.js
+    manifest.webmanifest     the installed web app, named by the series' title
     site.json                the series for the player: every day, built or not, in order
     cover.jpg                the series' cover
     audio/<day>.mp3          the tracks (hard links to output/<day>.mp3 where possible)
@@ -15,6 +16,7 @@ needs the base URL. Days that are not built yet are listed by the page but left 
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -27,16 +29,18 @@ from urllib.parse import urljoin
 
 from cuecoach import system
 from cuecoach.builder.cover import cover_path
-from cuecoach.builder.export import read_json, write_text_if_changed
+from cuecoach.builder.export import one_line, read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
 from cuecoach.config.schema import Program
-from cuecoach.errors import InputError, Where
+from cuecoach.errors import BuildError, InputError, Where
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import Timeline, read_timeline
 from cuecoach.site.feed import Episode, Show, feed_xml
 
-STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
+STATIC = ("index.html", "player.css", "coach.js", "player.js", "sw.js")
+MANIFEST = "manifest.webmanifest"  # package data too, named for the series when written
+SHORT_NAME_MAX = 15  # characters: a home screen shows about this many under the icon
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
 COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
@@ -127,10 +131,12 @@ def _vtt_time(ms: int) -> str:
 
 
 def webvtt(timeline: Timeline) -> str:
-    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends)."""
+    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends).
+    A line's text is one line (a blank one would end its cue), with &, < and > escaped (WebVTT reads tags and
+    entities in a cue, and "-->" as a cue's timing)."""
     cues = ["WEBVTT", ""]
     for number, line in enumerate(timeline.lines, 1):
-        text = line.text.replace("-->", "->").replace("\n", " ")
+        text = html.escape(one_line(line.text), quote=False)
         cues += [str(number), f"{_vtt_time(line.at_ms)} --> {_vtt_time(max(line.end_ms, line.at_ms + 1))}", text, ""]
     return "\n".join(cues)
 
@@ -154,6 +160,19 @@ def site_json(program: Program, days: list[Day], cover_name: str) -> dict:
                   "audio": f"audio/{d.id}.mp3" if d.mp3 else None,
                   "bytes": d.mp3.stat().st_size if d.mp3 else None} for d in days],
     }
+
+
+def web_manifest(program: Program) -> dict:
+    """The web app's manifest: the package's, with the series' title for its name (and as many of the
+    title's first words as fit under a home-screen icon for its short name)."""
+    data = json.loads(resources.files("cuecoach.site").joinpath("web", MANIFEST).read_text())
+    words = program.title.split()
+    short = words[0] if words else data["short_name"]
+    for word in words[1:]:
+        if len(short) + 1 + len(word) > SHORT_NAME_MAX:
+            break
+        short += " " + word
+    return {**data, "name": program.title or data["name"], "short_name": short}
 
 
 def place(source: Path, target: Path) -> None:
@@ -181,7 +200,8 @@ def _write(target: Path, data: str | bytes) -> None:
 
 
 def _json(data: dict) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    # ASCII, every other character escaped: a lone surrogate from a YAML escape is valid JSON then, and encodes
+    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 
 
 def sources_state(project: Project) -> list[tuple[str, int, int]]:
@@ -203,7 +223,11 @@ def _claim(folder: Path, checked: bool) -> None:
     if checked and folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
         raise InputError((Where(shown(folder)), "this folder is not empty, and it is not a site cuecoach made; "
                                                 "publish to a new or empty folder"))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, or a file where a folder should be
+        raise BuildError(f"{shown(folder)}: cannot make the site's folder here: {exc.strerror}; "
+                         "choose a folder you can write to") from None
     _write(folder / MARKER, "A site made by `cuecoach publish` or `cuecoach serve`: its files are replaced "
                             "each time.\n")
 
@@ -280,5 +304,6 @@ def write_site(project: Project, folder: Path, base_url: str, chosen: bool = Fal
             if stale.is_file() and stale not in keep:
                 stale.unlink()
     _write(folder / "site.json", _json(site_json(program, days, COVER_NAME)))
+    _write(folder / MANIFEST, _json(web_manifest(program)))
     _write(folder / "feed.xml", feed_xml(_show(program, days, base, COVER_NAME), episodes))
     return Site(folder, tuple(days), urljoin(base, "feed.xml"), base, tuple(warnings))
