@@ -11,6 +11,7 @@ are untouched, and prints, measured side by side in one run on this machine:
       with the same MP3 settings and the same parallelism;
   (e) a cold build of one day (week1-day1; empty cache and output) against that day's own
       floor, measured just before and just after it, E_TRIALS times (the figure is the median);
+  (f) a warm `preview cat-cow` (its lines in the cache), the shortest of three;
   the ratios (a)/(d), (c)/(floor of the days (c) rebuilt) and (e)/floor(e), and the peak
   memory of the largest process of the build (a worker, the command itself, or an ffmpeg it ran);
   (f) a cold build of every day with the default music bed (`--music default`; the clips cached) against
@@ -164,6 +165,9 @@ def main() -> None:
         print(f"(b) rebuild with nothing changed: {unchanged:.2f} s ({len(noops)} runs: "
               f"{', '.join(f'{t:.2f}' for t in noops)}); week1-day1 alone {min(one_day):.2f} s; "
               f"the interpreter's start alone {start:.3f} s")
+        # (f) a coach's loop: hear one exercise after an edit, its lines in the cache (the shortest of a few)
+        warm = min(cuecoach(work, "preview", "cat-cow", "-o", str(work / "preview.wav"))[0] for _ in range(3))
+        print(f"(f) warm preview of cat-cow (plan, audio rendered and written): {warm:.2f} s")
 
         exercise, days = most_shared_exercise(work)
         library = work / "routines" / "exercises.yaml"

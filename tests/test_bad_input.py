@@ -276,7 +276,13 @@ CASES = [
     pytest.param(None, ["plan", "program"],
                  [(P + ":1:1", "program.yaml holds settings, not a day")], id="routine-is-settings"),
     pytest.param(None, ["plan", "nope"],
-                 [("routines/nope.yaml:1:1", "no routine 'nope' here; known routines: short")], id="routine-unknown"),
+                 [("routines:1:1", "no routine 'nope' in routines; it holds short")], id="routine-unknown"),
+    pytest.param(None, ["plan", "shrt"],
+                 [("routines:1:1", "no routine 'shrt' in routines; did you mean 'short'? (it holds short)")],
+                 id="routine-unknown-near"),
+    pytest.param(None, ["plan", "side-reach"],
+                 [(E + ":8:1", "'side-reach' is an exercise, not a routine; hear it with: cuecoach preview "
+                               "side-reach")], id="routine-is-an-exercise"),
     # -- check lists every problem in every file ---------------------------------------
     pytest.param(both(sub("short.yaml", "- march", "- marhc"), sub("exercises.yaml", "work: 5", "work: 0"),
                       sub("program.yaml", "rate: 170", "rate: fast")), ["check"],

@@ -1,4 +1,10 @@
-"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates."""
+"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates.
+
+``as_said`` is the one normalisation of a line before it is spoken: the build and ``cuecoach say`` both use it,
+so a line heard with ``say`` is the line a build speaks. Degrees, units of time, clock-style times and ranges
+read as a person says them: "90°" is "ninety degrees", "30 s" "thirty seconds", "1:30" "one minute thirty",
+"10-15 s" "ten to fifteen seconds".
+"""
 
 from __future__ import annotations
 
@@ -14,7 +20,10 @@ def number_words(n: int) -> str:
 
 
 _SYMBOLS = [
-    (re.compile(r"(\d)\s*°"), r"\1 degree"),
+    # before a noun it names ("a 90° bend", a title's "90° Squats"), a degree is an adjective: "ninety-degree"
+    (re.compile(r"(?:^|(?<=\ban )|(?<=\ba ))(\d+)\s*°(?=\s+\w)", re.I), r"\1-degree"),
+    (re.compile(r"(?<![\d.])1\s*°"), "1 degree"),
+    (re.compile(r"(\d)\s*°"), r"\1 degrees"),
     (re.compile(r"°"), " degrees"),
     (re.compile(r"\bw/\s*", re.I), "with "),
     (re.compile(r"&"), " and "),
@@ -29,6 +38,12 @@ _TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?!
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)  # 1st, 2nd: "first", "second"
 _NUMBER = re.compile(_NUM)
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# 1:30 (a minute and a half), 0:45: minutes and seconds as a coach says them
+_CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
+# 30 s, 2 min, 10-15 sec: a unit after a number (or a range) in full; "1 s" is one second
+_UNIT = re.compile(rf"(?<![\w.])({_NUM}(?:\s*[-\u2013\u2014]\s*{_NUM})?)\s*(s|secs?|mins?)(?![\w])")
+_UNIT_WORDS = {"s": "second", "sec": "second", "secs": "second", "min": "minute", "mins": "minute"}
+_SENTENCE_START = re.compile(r"(?<=[.!?] )[a-z]")  # a placeholder may begin a sentence: ". {duration}."
 _LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
 
@@ -43,17 +58,40 @@ def _say_range(low: str, high: str | None) -> str:
     return _say_number(low) + (f" to {_say_number(high)}" if high else "")
 
 
+def _say_clock(minutes: str, seconds: str) -> str:
+    """1:30 -> 'one minute thirty', 2:00 -> 'two minutes', 0:45 -> 'forty-five seconds'."""
+    m, s = int(minutes), int(seconds)
+    if m == 0:
+        return f"{num2words(s)} second{'s' * (s != 1)}"
+    said = f"{num2words(m)} minute{'s' * (m != 1)}"
+    return said + (f" {num2words(s)}" if s else "")
+
+
+def _say_unit(amount: str, unit: str) -> str:
+    word = _UNIT_WORDS[unit.lower()]
+    return f"{amount} {word}{'' if amount.strip() == '1' else 's'}"
+
+
 @lru_cache(maxsize=8192)  # pure, and a build asks for the same few hundred lines thousands of times
 def spoken(text: str) -> str:
     """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
+    text = _CLOCK.sub(lambda m: _say_clock(m.group(1), m.group(2)), text)
+    text = _UNIT.sub(lambda m: _say_unit(m.group(1), m.group(2)), text)
     text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
     text = _TIMES.sub(lambda m: f"{_say_range(m.group(1), m.group(2))} times", text)
     text = _GLUED.sub(" ", text)  # "x10", "week1": the number is a word of its own
     text = _RANGE.sub(lambda m: _say_range(m.group(1), m.group(2)), text)
     text = _NUMBER.sub(lambda m: _say_number(m.group(0)), text)
     return " ".join(text.split())
+
+
+def as_said(text: str) -> str:
+    """A line exactly as the build speaks it: spelled out, and each sentence with a capital first letter (a
+    phrase may begin a sentence with a placeholder, "{number} of {count}")."""
+    said = spoken(text)
+    return _SENTENCE_START.sub(lambda m: m.group(0).upper(), said[:1].upper() + said[1:])
 
 
 def has_words(text: str) -> bool:

@@ -4,9 +4,11 @@
    once each: pyttsx3's in forked children, many at once (see synth/clips.py); Piper's split among
    worker processes (one model each).
 2. Clusters: each day's sounds, at their level, grouped and keyed by content and phase.
-3. Encoding: the clusters missing from the frame cache, over all days, in one streamed
+3. Encoding: the clusters missing from the frame cache, in waves of days (in order, each
+   wave with enough new sound to keep its ffmpeg starts cheap), each wave in one streamed
    ffmpeg run per CPU.
-4. Joining: each day's frames, the Info frame, the ID3 tag; then its lyrics and JSON.
+4. Joining: as each wave is encoded, each of its days' frames, the Info frame, the ID3 tag;
+   then its lyrics and JSON. So a day is reported as it is made, with its own time.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import hashlib
 import multiprocessing
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -35,6 +37,7 @@ from cuecoach.synth.clips import (
     make_clips,
 )
 
+WAVE_SOUND_S = 20  # new sound per ffmpeg run in a wave of days: a run's start is then under 2% of its work
 LINES_PER_WORKER = 8  # fewer new lines than this are spoken in the build's own process (a worker costs ~0.5 s)
 Day = tuple[Job, list[assemble.Cluster], list[str]]  # a day to join: its job, its clusters and their keys
 
@@ -189,38 +192,75 @@ def make_assembled(todo: list[Job], jobs: int, on_start: Callable[[str], None] |
                 finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             return
         pieces = _Pieces(sounds, on_synth)
-        days, wanted = _cluster_days(todo, pieces, encoders, failed_lines, finish)
+        days = _cluster_days(todo, pieces, encoders, failed_lines, finish)
         first_use.update(pieces.made)
+        waves = _Waves(roots, stocks, jobs, pieces, what, began)
+        for wave in _in_waves(days, jobs):
+            waves.make(wave, first_use, on_start, finish)
+
+
+class _Waves:
+    """The days joined a wave at a time: each wave's missing clusters encoded, then its days written and
+    finished, each with its own time (since the day before it finished), so progress comes as days are made."""
+
+    def __init__(self, roots: dict[str, Path], stocks: dict[str, Callable[[], encoder.Stock]], jobs: int,
+                 pieces: _Pieces, what: str, began: float) -> None:
+        self.roots, self.stocks, self.jobs, self.pieces, self.what = roots, stocks, jobs, pieces, what
+        self.encoded: dict[str, framecache.Encoded] = {}
+        self.last = began  # the first day's time holds the speaking of every day's lines
+
+    def make(self, wave: list[Day], first_use: dict[str, str], on_start: Callable[[str], None] | None,
+             finish: Callable[[DayResult], None]) -> None:
         try:
-            ready = {bitrate: stocks[bitrate]() for bitrate in wanted}
-            encoded: dict[str, framecache.Encoded] = {}
-            for bitrate, clusters in wanted.items():
-                encoded.update(assemble.encode_missing(clusters, framecache.FrameCache(roots[bitrate]), bitrate, jobs,
-                                                       pieces.pcm, what))
+            for bitrate in dict.fromkeys(job.bitrate for job, _, _ in wave):
+                wanted = {k: c for job, day, keys in wave if job.bitrate == bitrate
+                          for k, c in zip(keys, day, strict=True) if k not in self.encoded}
+                self.encoded.update(assemble.encode_missing(wanted, framecache.FrameCache(self.roots[bitrate]),
+                                                            bitrate, self.jobs, self.pieces.pcm, self.what))
         except CueError as exc:
-            for job, _, _ in days:
+            for job, _, _ in wave:
                 finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             return
-    for job, day, keys in days:
-        if on_start:
-            on_start(job.script.routine)
-        try:
-            _write_day(job, [(c, encoded[k]) for c, k in zip(day, keys, strict=True)], ready[job.bitrate])
-        except CueError as exc:
-            finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-            continue
-        made = sum(1 for routine in first_use.values() if routine == job.script.routine)
-        finish(DayResult(job.script.routine, "built", synthesized=made, seconds=time.perf_counter() - began,
-                         duration_ms=job.script.duration_ms, warnings=warning_lines(job.script)))
+        for job, day, keys in wave:
+            if on_start:
+                on_start(job.script.routine)
+            try:
+                _write_day(job, [(c, self.encoded[k]) for c, k in zip(day, keys, strict=True)],
+                           self.stocks[job.bitrate]())
+            except CueError as exc:
+                finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+                continue
+            made = sum(1 for routine in first_use.values() if routine == job.script.routine)
+            now = time.perf_counter()
+            finish(DayResult(job.script.routine, "built", synthesized=made, seconds=now - self.last,
+                             duration_ms=job.script.duration_ms, warnings=warning_lines(job.script)))
+            self.last = now
+
+
+def _in_waves(days: list[Day], jobs: int) -> Iterator[list[Day]]:
+    """The days in order, in waves that each bring at least WAVE_SOUND_S of new sound per ffmpeg run (or the
+    last days): a wave's encode starts `jobs` ffmpeg runs, and a run costs about 70 ms to start (measured)."""
+    wave: list[Day] = []
+    seen: set[str] = set()
+    new_samples = 0
+    for day in days:
+        wave.append(day)
+        for cluster, key in zip(day[1], day[2], strict=True):
+            if key not in seen:
+                seen.add(key)
+                new_samples += cluster.length
+        if new_samples >= WAVE_SOUND_S * sound.FRAME_RATE * jobs:
+            yield wave
+            wave, new_samples = [], 0
+    if wave:
+        yield wave
 
 
 def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], failed_lines: dict[str, str],
-                  finish: Callable[[DayResult], None]
-                  ) -> tuple[list[Day], dict[str, dict[str, assemble.Cluster]]]:
-    """Each day's clusters and their keys, and every cluster wanted, by bit rate; a day whose speech failed,
-    or whose lines overrun their slots, fails here."""
+                  finish: Callable[[DayResult], None]) -> list[Day]:
+    """Each day's clusters and their keys; a day whose speech failed, or whose lines overrun their slots,
+    fails here."""
     days: list[Day] = []
-    wanted: dict[str, dict[str, assemble.Cluster]] = {}
     sound_sizes = {name: len(pcm) for name, pcm in pieces.sounds.items()}
     for job in todo:
         try:
@@ -235,11 +275,10 @@ def _cluster_days(todo: list[Job], pieces: _Pieces, encoders: dict[str, str], fa
                       for e in job.script.events]
             day = assemble.clusters([(at, piece, pieces.lengths[piece]) for at, piece in placed])
             keys = [cluster.key(encoders[job.bitrate]) for cluster in day]
-            wanted.setdefault(job.bitrate, {}).update(zip(keys, day, strict=True))
             days.append((job, day, keys))
         except CueError as exc:
             finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
-    return days, wanted
+    return days
 
 
 def _write_day(job: Job, placed: list[tuple[assemble.Cluster, framecache.Encoded]], stock: encoder.Stock) -> None:

@@ -19,7 +19,9 @@ from cuecoach import __version__, system
 from cuecoach.builder.check import check as check_all
 from cuecoach.builder.job import with_engine
 from cuecoach.builder.run import build as build_days
+from cuecoach.cli.guide import PlainCommand, complete_engines, complete_routines
 from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.cli.preview import preview
 from cuecoach.cli.progress import BuildProgress
 from cuecoach.config.load import load_routine
 from cuecoach.config.project import Project, chosen, routine_ids, routine_path, shown
@@ -57,8 +59,9 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR",
                                                 help="Folder for MP3s and timelines [default: ./output].")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR",
                                                help="Speech cache folder [default: ./.cache/cuecoach].")]
-EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", help="Speech engine: pyttsx3 or piper "
-                                                                  "[default: 'engine' in program.yaml].")]
+EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", autocompletion=complete_engines,
+                                              help="Speech engine: pyttsx3 or piper "
+                                                   "[default: 'engine' in program.yaml].")]
 
 
 def _project(routines: Path | None = None, sounds: Path | None = None, output: Path | None = None,
@@ -98,10 +101,11 @@ def main_options(
     _debug = debug
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def build(
     routines_: Annotated[list[str] | None, typer.Argument(
-        metavar="ROUTINE", help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
+        metavar="ROUTINE", autocompletion=complete_routines,
+        help="Routine ids (week1-day1), weeks (week2) or paths to their YAML.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Build every routine in the routines folder.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Rebuild even days whose output is current.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Also name each day that was current.")] = False,
@@ -134,16 +138,17 @@ def build(
     raise typer.Exit(summary.exit_code)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def plan(
-    routine: Annotated[str, typer.Argument(help="Routine id (week1-day1) or path to its YAML.")],
+    routine: Annotated[str, typer.Argument(metavar="ROUTINE", autocompletion=complete_routines,
+                                                help="Routine id (week1-day1) or path to its YAML.")],
     routines: RoutinesOpt = None, engine: EngineOpt = None,
 ) -> None:
     """Print a routine's timeline (mm:ss.s, what is heard) without synthesizing anything."""
     _check_engine(engine)
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known)
+        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known, loaded.place)
     except CueError as exc:
         if _debug:
             raise
@@ -153,7 +158,7 @@ def plan(
     sys.stdout.write(format_plan(script))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
     """Check every routine, the exercise library and the voice; list every problem as file:line:col."""
     _check_engine(engine)
@@ -169,10 +174,10 @@ def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
     err.print(f"ok: {count} routine{'s' * (count != 1)} and the exercise library{noted}", markup=False)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def verify(
-    routines_: Annotated[list[str] | None, typer.Argument(metavar="ROUTINE",
-                                                          help="Routine ids or weeks (week2) to verify.")] = None,
+    routines_: Annotated[list[str] | None, typer.Argument(
+        metavar="ROUTINE", autocompletion=complete_routines, help="Routine ids or weeks (week2) to verify.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Verify every routine in the routines folder.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", min=1, metavar="N",
                                              help="Days checked at once [default: CPUs].")] = None,
@@ -198,7 +203,7 @@ def verify(
     raise typer.Exit(1 if failed else 0)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def voices() -> None:
     """List every installed engine's voices: engine, id, name, languages (use the engine as 'engine' and the
     id, or part of it, as 'voice' in program.yaml)."""
@@ -212,14 +217,15 @@ def voices() -> None:
         err.print(f"{engine}: not installed (see the README: Voices)", markup=False)
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def say(
     text: Annotated[str, typer.Argument(help="The line to speak.")],
-    out: Annotated[Path | None, typer.Option("--output", "-o", help="Write the clip to this WAV file "
+    out: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write the clip to this WAV file "
                                                 "[default: play it, and keep it in a temp file].")] = None,
     engine: EngineOpt = None, routines: RoutinesOpt = None,
 ) -> None:
-    """Speak one line with the program's voice, rate and loudness, to hear wording or a voice in a second."""
+    """Speak one line with the program's voice, rate and loudness, exactly as a build would say it (numbers and
+    symbols spelled out, the same length check), to hear wording or a voice in a second."""
     import shutil
     import subprocess
     import tempfile
@@ -227,13 +233,18 @@ def say(
     from cuecoach.audio import sound
     from cuecoach.builder.job import voice_settings
     from cuecoach.config.load import load_series_or_raise
+    from cuecoach.spoken import as_said, has_words
     from cuecoach.synth.clips import synthesize
 
     _check_engine(engine)
+    if not has_words(text):  # nothing a voice could say: an empty clip would fail its length check
+        err.print(f"error: say: {text!r} has no words to speak; give the line in quotes, such as "
+                  "cuecoach say \"Hold 45 seconds.\"", markup=False)
+        raise typer.Exit(2)
     project = _project(routines)
     try:
         program = with_engine(load_series_or_raise(project).program, engine)
-        pcm = synthesize(text, voice_settings(project, program))
+        pcm = synthesize(as_said(text), voice_settings(project, program))  # the words as a build says them
         target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
         system.write_atomic(target, sound.wav_bytes(pcm))
     except CueError as exc:
@@ -244,6 +255,9 @@ def say(
     player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
     if out is None and player and sys.stdin.isatty():
         subprocess.run([player, str(target)], check=False, capture_output=True)
+
+
+app.command(cls=PlainCommand)(preview)
 
 
 def _check_engine(engine: str | None) -> None:
@@ -279,7 +293,7 @@ def _site_summary(site: Site) -> str:
             + (f" ({waiting} not built yet: cuecoach build --all)" if waiting else ""))
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def serve(
     host: Annotated[str, typer.Option("--host", metavar="HOST",
                                       help="Address to listen on; 0.0.0.0 lets phones on this network in.")
@@ -351,7 +365,7 @@ def _base_url(value: str) -> str:
     return value if value.endswith("/") else value + "/"
 
 
-@app.command()
+@app.command(cls=PlainCommand)
 def publish(
     base_url: Annotated[str, typer.Option("--base-url", metavar="URL", callback=_base_url, show_default=False,
                                           help="The address the site will have, like https://example.org/back/.")],

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from cuecoach.config.project import LIBRARY_FILE, PROGRAM_FILE, Project, routine_path, series_day, series_ids, shown
-from cuecoach.config.schema import Exercise, Problems, Program, Routine
+from cuecoach.config.schema import Exercise, Place, Problems, Program, Routine
 from cuecoach.config.validate import library_from_node, program_from_node, routine_from_node
 from cuecoach.config.yamlsrc import read_yaml
 from cuecoach.errors import InputError, Where
@@ -19,6 +19,7 @@ class Loaded:
     library: dict[str, Exercise]
     routine: Routine
     known: frozenset[str] = frozenset()  # exercises met on earlier days of the series
+    place: Place = Place()  # where the day is in the series
 
 
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:
@@ -136,9 +137,20 @@ class Days:
         return frozenset(met)
 
 
+    def place(self, routine: Routine) -> Place:
+        """Where a day is in the series, by the names of its days: day N of all, and whether it is the last
+        of its week (no day of the same week comes after it). A routine without a week has no place."""
+        named = [day for routine_id in self.order if (day := series_day(routine_id)) is not None]
+        when = (routine.week, routine.day)
+        if not routine.week or when not in named:
+            return Place()
+        last_of_week = not any(week == routine.week and day > routine.day for week, day in named)
+        return Place(named.index(when) + 1, len(named), routine.week, last_of_week)
+
+
 def load_routine(project: Project, ref: str) -> Loaded:
     """Load one day with its series; raise InputError listing every problem found."""
     routine_path(project, ref)  # a bad name is reported before anything else
     days = Days(project, load_series_or_raise(project))
     routine = days.day(ref)
-    return Loaded(days.series.program, days.series.library, routine, days.known(routine))
+    return Loaded(days.series.program, days.series.library, routine, days.known(routine), days.place(routine))

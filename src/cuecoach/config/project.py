@@ -18,6 +18,7 @@ LIBRARY_FILE = "exercises.yaml"
 NOT_ROUTINES = {PROGRAM_FILE, LIBRARY_FILE}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")  # a routine's or an exercise's id
 WEEK = re.compile(r"^week\d+$")
+LIBRARY_KEY = re.compile(r"^([a-z0-9]+(?:-[a-z0-9]+)*):\s*(?:#.*)?$")  # an entry's first line in exercises.yaml
 
 
 @dataclass(frozen=True)
@@ -141,11 +142,60 @@ def routine_path(project: Project, ref: str) -> tuple[str, Path]:
         raise InputError((Where(shown(path)), f"{path.name} holds settings, not a day; name a routine such as "
                                               "week1-day1"))
     if not path.is_file():
-        known = routine_ids(project)
-        hint = f"known routines: {', '.join(known[:6])}{' …' if len(known) > 6 else ''}" if known else \
-            f"no routines found in {shown(project.routines)}; run cuecoach from your project folder or pass --routines"
-        raise InputError((Where(shown(path)), f"no routine '{routine_id}' here; {hint}"))
+        raise not_found(project, routine_id)
     return routine_id, path
+
+
+def not_found(project: Project, routine_id: str) -> InputError:
+    """A routine that is not there: an exercise of the library is pointed to `preview`, at its entry; anything
+    else names the routines folder, with the nearest id or what the folder holds."""
+    import difflib
+
+    entry = exercise_line(project, routine_id)
+    if entry is not None:
+        return InputError((Where(shown(project.routines / LIBRARY_FILE), entry), f"'{routine_id}' is an exercise, "
+                           f"not a routine; hear it with: cuecoach preview {routine_id}"))
+    known = routine_ids(project)
+    folder = Where(shown(project.routines))
+    if not known:
+        return InputError((folder, f"no routine '{routine_id}': no routines found in {shown(project.routines)}; "
+                                   "run cuecoach from your project folder or pass --routines"))
+    nearest = difflib.get_close_matches(routine_id, known, n=1)
+    if nearest and not WEEK.match(routine_id):
+        return InputError((folder, f"no routine '{routine_id}' in {shown(project.routines)}; did you mean "
+                                   f"'{nearest[0]}'? (it holds {holdings(known)})"))
+    what = f"no week {routine_id[4:]}" if WEEK.match(routine_id) else f"no routine '{routine_id}'"
+    return InputError((folder, f"{what} in {shown(project.routines)}; it holds {holdings(known)}"))
+
+
+def holdings(known: list[str]) -> str:
+    """What a routines folder holds, in a few words: its weeks and their days, then its other routines."""
+    days = [day for day in map(series_day, known) if day is not None]
+    others = [name for name in known if series_day(name) is None]
+    parts = []
+    if days:
+        weeks = sorted({week for week, _ in days})
+        span = f"week {weeks[0]}" if len(weeks) == 1 else f"weeks {weeks[0]} to {weeks[-1]}"
+        parts.append(f"{span}, {len(days)} day{'s' * (len(days) != 1)} from {known[0]} to {known[len(days) - 1]}")
+    if others:
+        parts.append(", ".join(others[:6]) + (" …" if len(others) > 6 else ""))
+    return "; ".join(parts)
+
+
+def exercise_ids(project: Project) -> list[tuple[str, int]]:
+    """The library's exercise ids and their lines, read as text (a library entry is a top-level key): for
+    completion and messages, without loading PyYAML."""
+    try:
+        text = (project.routines / LIBRARY_FILE).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    return [(match.group(1), number) for number, line in enumerate(text.splitlines(), 1)
+            if (match := LIBRARY_KEY.match(line))]
+
+
+def exercise_line(project: Project, exercise_id: str) -> int | None:
+    """The line of the library where `exercise_id` is defined, or None if it is not an exercise."""
+    return next((line for found, line in exercise_ids(project) if found == exercise_id), None)
 
 
 def _printable(text: str) -> str:

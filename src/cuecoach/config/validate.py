@@ -87,6 +87,11 @@ def _equipment(top: Mapping, problems: Problems) -> dict[str, str]:
     return equipment
 
 
+def _default_phrase(default: str | tuple[str, ...], at: Where) -> tuple[Line, ...]:
+    """A phrase left out: its declared text, or its declared alternatives, placed at its group."""
+    return tuple(Line(text, at) for text in ((default,) if isinstance(default, str) else default))
+
+
 def _group(top: Mapping, setting: Setting, problems: Problems) -> dict[str, Any] | None:
     """A group of program.yaml (gaps, phrases) with its members' defaults; None when it or a member it
     requires is missing or wrong."""
@@ -97,7 +102,7 @@ def _group(top: Mapping, setting: Setting, problems: Problems) -> dict[str, Any]
     at = top[setting.key][1].where  # a phrase left out is said as declared, and placed at its group
     for member in members:
         if not member.required:
-            values.setdefault(member.key, Line(member.default, at) if isinstance(member.kind, Phrase)
+            values.setdefault(member.key, _default_phrase(member.default, at) if isinstance(member.kind, Phrase)
                               else member.default)
     return None if any(key not in values for key in required(members)) else values
 
@@ -313,5 +318,6 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
     return Routine(
         id=routine_id, title=fields["title"].text, week=fields.get("week") or left_out["week"],
         day=fields.get("day") or left_out["day"], intro=fields.get("intro"), steps=tuple(steps), where=root.where,
+        closing=fields.get("closing"), quiet=bool(fields.get("quiet", left_out["quiet"])),
         music=own_music, music_where=top["music"][1].where if own_music is not None else None,
     )

@@ -17,10 +17,11 @@ def clock(ms: int) -> str:
 def format_plan(script: Script) -> str:
     """The whole session as a readable timeline: one line per thing heard."""
     gear = ", ".join(script.equipment) or "none"
+    steps, blocks_n = len({block.step for block in script.blocks}), len(script.blocks)
     lines = [
         f"{script.routine}: {script.title} ({script.series})",
-        f"length {clock(script.duration_ms)}; {len(script.chapters) - 2} exercises; "
-        f"{len(script.blocks)} timed blocks; equipment: {gear}",
+        f"length {clock(script.duration_ms)}; {steps} exercise{'s' * (steps != 1)}; "
+        f"{blocks_n} timed block{'s' * (blocks_n != 1)}; equipment: {gear}",
         "",
     ]
     blocks = {block.number: block for block in script.blocks}
