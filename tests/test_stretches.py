@@ -37,7 +37,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_cli("build", "short", "--music", "default", cwd=folder)  # the clips, in the project's cache
     project = Project.at(folder)
     days = Days(project, load_series_or_raise(project))
-    job = prepare(days, "short", read_sounds(project, days.series.program.lead_in), music_override="default")
+    job = prepare(days, "short", read_sounds(project, days.series.program), music_override="default")
     clips = leveled_clips(job)
     sounds = tones(job.sound_files, job.settings.loudness)
     mixed, spans = with_music(job, render(job.script, clips, sounds), clips, sounds)
