@@ -10,7 +10,8 @@
 * **The mix** (``mix``): the voice track plus the enveloped bed, then one gain for the whole track so it
   measures the program's target (music between lines lowers a track's integrated loudness by a few LU),
   rounded to GAIN_STEP_DB so that an edit elsewhere in the day rarely changes it, and a look-ahead
-  true-peak limiter on the rare peaks that gain pushes over MIX_CEILING_DBTP.
+  true-peak limiter on the rare peaks that gain pushes over MIX_CEILING_DBTP; where the limiter takes more
+  than half a step of loudness (a quiet day's speech peaks pushed up), the gain is a step higher.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ END_FADE_S = 2.0  # the bed fades out over the track's last seconds
 GAIN_STEP_DB = 0.5  # the track's gain is a multiple of this: within the ±1 LU tolerance, and steady across edits
 MIX_CEILING_DBTP = -2.5  # the mix's true peaks; the MP3 encode adds up to about half a dB (measured)
 TRUE_PEAK_OVER_DB = 6.0  # true peaks are sought only where the samples come this close to the ceiling
+LEVEL_ROUNDS = 4  # at most this many steps more, to make up the loudness the limiter takes
 CONTEXT_BLOCKS = 16  # limiter blocks of context around those, for the oversampling filter (16 ms)
 
 
@@ -132,16 +134,17 @@ def ducked(loop: np.ndarray, n: int, spans: Sequence[tuple[int, int]], speech_lu
     return bed
 
 
-def mixed_loudness(voice: np.ndarray, loop: np.ndarray, scale: np.ndarray, spans: Sequence[tuple[int, int]]
-                   ) -> float:
-    """The integrated loudness of `voice` plus the loop under the gains `scale` (sample by sample), measured
-    in parts, as K-weighting is linear: the voice only where it sounds (about half the track), the loop once
-    round (its K-weighting repeats with it), then the sum's energy. The loop's weighting is taken through the
-    gains after the filter, not before: they move over hundreds of ms, the filter's response is over in a few
-    (within 0.01 LU of measuring the mix itself on the 42 days' tracks, measured; a whole-track filter took a
-    second a day)."""
+def mixed_energy(voice: np.ndarray, loop: np.ndarray, scale: np.ndarray, spans: Sequence[tuple[int, int]]
+                 ) -> np.ndarray:
+    """The K-weighted energy of `voice` plus the loop under the gains `scale` (sample by sample), summed over
+    each limiter block (LIMIT_STEP samples, the filter's tail included, in whole sub-blocks), measured in parts,
+    as K-weighting is linear: the voice only where it sounds (about half the track), the loop once round (its
+    K-weighting repeats with it), then the sum's energy. The loop's weighting is taken through the gains after
+    the filter, not before: they move over hundreds of ms, the filter's response is over in a few (within
+    1e-5 LU of measuring the mix itself on week1-day1, measured; a whole-track filter took a second a day)."""
     n, tail = len(voice), loudness.K_TAIL
-    weighted = np.zeros(n + tail, dtype=np.float32)
+    n_sub = -(-(n + tail) // loudness.SUB_BLOCK)
+    weighted = np.zeros(n_sub * loudness.SUB_BLOCK, dtype=np.float32)
     regions: list[list[int]] = []
     for start, end in sorted(spans):
         if regions and start - regions[-1][1] < 2 * tail:
@@ -155,7 +158,17 @@ def mixed_loudness(voice: np.ndarray, loop: np.ndarray, scale: np.ndarray, spans
     round_trip = loudness.k_weighted(np.concatenate([loop[-tail:], loop]).astype(np.float32))
     add_looped(weighted, round_trip[tail:tail + len(loop)], scale)
     np.square(weighted, out=weighted)
-    return loudness.integrated(loudness.sub_block_sums(weighted))
+    return weighted.reshape(-1, loudness.LIMIT_STEP).sum(axis=1, dtype=np.float64)
+
+
+def _level(energy: np.ndarray, gain: float, found: np.ndarray | None) -> float:
+    """The loudness of the mix whose block energies are `energy` under a gain, and the limiter's gains."""
+    if found is not None:
+        squared = np.full(len(energy), found[-1] ** 2)
+        squared[: len(found)] = np.square(found)
+        energy = energy * squared
+    per_sub = loudness.SUB_BLOCK // loudness.LIMIT_STEP
+    return loudness.integrated(energy.reshape(-1, per_sub).sum(axis=1) * gain ** 2)
 
 
 def mix(voice: bytes | bytearray, loop: np.ndarray, spans: Sequence[tuple[int, int]], speech_lufs: float,
@@ -165,13 +178,23 @@ def mix(voice: bytes | bytearray, loop: np.ndarray, spans: Sequence[tuple[int, i
     x *= np.float32(1 / 32768)
     scale = linear_envelope(spans, len(x), level, duck)
     scale *= np.float32(bed_gain(loop, speech_lufs))
-    measured = mixed_loudness(x, loop, scale, spans)
+    energy = mixed_energy(x, loop, scale, spans)
     add_looped(x, loop.astype(np.float32), scale)
     del scale
-    step = GAIN_STEP_DB * round((target_lufs - measured) / GAIN_STEP_DB) if math.isfinite(measured) else 0.0
-    x *= np.float32(10 ** (step / 20))
+    measured = _level(energy, 1.0, None)
+    if not math.isfinite(measured):
+        return loudness.to_pcm(x)
+    step = GAIN_STEP_DB * round((target_lufs - measured) / GAIN_STEP_DB)
     ceiling = 10 ** (MIX_CEILING_DBTP / 20)
-    found = limiter_gain(x, ceiling)
+    peaks = block_peaks(x, ceiling * 10 ** (-(step + GAIN_STEP_DB * LEVEL_ROUNDS) / 20))
+    for _ in range(LEVEL_ROUNDS):  # the limiter takes some loudness (half a LU on a quiet day): a step more
+        found = loudness.limiter_gain(peaks * 10 ** (step / 20), ceiling)
+        if found is None or _level(energy, 10 ** (step / 20), found) > target_lufs - GAIN_STEP_DB / 2:
+            break
+        step += GAIN_STEP_DB
+    else:
+        found = loudness.limiter_gain(peaks * 10 ** (step / 20), ceiling)
+    x *= np.float32(10 ** (step / 20))
     if found is not None:  # each block times its gain, in place (a whole-track gain array cost as much as the mix)
         block = loudness.LIMIT_STEP
         whole = len(x) // block * block
@@ -182,11 +205,11 @@ def mix(voice: bytes | bytearray, loop: np.ndarray, spans: Sequence[tuple[int, i
     return np.clip(np.round(x, out=x), -32768, 32767, out=x).astype("<i2").tobytes()
 
 
-def limiter_gain(x: np.ndarray, ceiling: float) -> np.ndarray | None:
-    """The look-ahead true-peak limiter's gain per block for `x` (see loudness.limiter_gain), None if no peak
-    reaches `ceiling`. True peaks are measured (4x oversampled) only around blocks whose own samples come within
-    TRUE_PEAK_OVER_DB of the ceiling: a true peak does not rise that far over the samples of music and speech,
-    and oversampling the whole track took a second a day (measured)."""
+def block_peaks(x: np.ndarray, ceiling: float) -> np.ndarray:
+    """The peak of each limiter block of `x` (LIMIT_STEP samples): its true peak (4x oversampled) around blocks
+    whose own samples come within TRUE_PEAK_OVER_DB of `ceiling`, its samples' peak elsewhere: a true peak does
+    not rise that far over the samples of music and speech, and oversampling the whole track took a second a
+    day (measured)."""
     step = loudness.LIMIT_STEP
     n_blocks = -(-len(x) // step)
     padded = np.zeros(n_blocks * step, dtype=np.float32)  # whole blocks: the last one filled with silence
@@ -195,7 +218,7 @@ def limiter_gain(x: np.ndarray, ceiling: float) -> np.ndarray | None:
     peaks = np.maximum(blocks.max(axis=1), -blocks.min(axis=1)).astype(np.float64)  # no whole-track temporary
     near = np.flatnonzero(peaks > ceiling * 10 ** (-TRUE_PEAK_OVER_DB / 20))
     if near.size == 0:
-        return None
+        return peaks
     # runs of nearby blocks, with context on both sides for the resampler's filter, side by side in one call
     breaks = np.flatnonzero(np.diff(near) > 2 * CONTEXT_BLOCKS) + 1
     runs = [(max(0, int(run[0]) - CONTEXT_BLOCKS), min(n_blocks, int(run[-1]) + 1 + CONTEXT_BLOCKS))
@@ -206,4 +229,4 @@ def limiter_gain(x: np.ndarray, ceiling: float) -> np.ndarray | None:
         inner = slice(CONTEXT_BLOCKS if a else 0, b - a - (CONTEXT_BLOCKS if b < n_blocks else 0))
         peaks[a:b][inner] = np.maximum(peaks[a:b][inner], found[at:at + b - a][inner])
         at += b - a
-    return loudness.limiter_gain(peaks, ceiling)
+    return peaks
