@@ -140,3 +140,13 @@ def test_cuts_fall_in_long_gaps_clear_of_the_beds_ramps() -> None:
         near = [(a - lead, b + release) for a, b in spans if a - lead < audio[1] and b + release > audio[0]]
         on_grid = cut % stretches.MAX_STRETCH_FRAMES == 0
         assert on_grid or not near, (cut, near)
+
+
+def test_days_with_music_built_side_by_side_from_an_empty_cache_verify(tmp_path: Path) -> None:
+    """Three days with the bed, built two at a time with nothing cached (the stock of silent frames made while the
+    lines are spoken, waited for once), each verified."""
+    folder = copy_project("series", tmp_path / "project")
+    run_cli("build", "--all", "--jobs", "2", "--music", "default", cwd=folder)
+    done = run_cli("verify", "--all", cwd=folder)
+    assert "3 ok" in done.stdout + done.stderr, done.stdout + done.stderr
+

@@ -39,6 +39,12 @@ def make_with_music(todo: list[Job], jobs: int, on_start: Callable[[str], None] 
                                                                    f"encoding silence at {bitrate}"))
                   for bitrate, root in roots.items()}
         first_use, failed_lines = synthesize_missing(todo, jobs, on_synth)
+        try:  # here, once: waiting for the stock's encode is not for two threads at once
+            ready = {bitrate: stock() for bitrate, stock in stocks.items()}
+        except CueError as exc:
+            for job in todo:
+                finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
+            return
 
         def make(job: Job) -> DayResult:
             if on_start:
@@ -47,7 +53,7 @@ def make_with_music(todo: list[Job], jobs: int, on_start: Callable[[str], None] 
                 bad = next((text for text in job.script.speech() if text in failed_lines), None)
                 if bad is not None:
                     raise speech_error(job.script, bad, failed_lines[bad])
-                _write_day(job, encoders[job.bitrate], stocks[job.bitrate]())
+                _write_day(job, encoders[job.bitrate], ready[job.bitrate])
             except CueError as exc:
                 return DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code)
             made = sum(1 for routine in first_use.values() if routine == job.script.routine)
