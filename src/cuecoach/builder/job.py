@@ -88,8 +88,8 @@ class Summary:
 
 
 def read_sounds(project: Project, *counts: str) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series that counts in or out with pips (`counts`: its
-    lead_in and count_out)."""
+    """The sound files a build uses: the pip only for a series that counts in, out or reps with pips (`counts`:
+    its lead_in, count_out and rep_count)."""
     sounds = {}
     for name in (s for s in SOUNDS if s != "pip" or "pips" in counts):
         path = project.sounds / f"{name}.wav"

@@ -61,7 +61,8 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
     """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
     Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
-    sounds = read_sounds(project, days.series.program.lead_in, days.series.program.count_out)
+    sounds = read_sounds(project, days.series.program.lead_in, days.series.program.count_out,
+                         days.series.program.rep_count)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
     todo: list[Job] = []
