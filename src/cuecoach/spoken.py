@@ -1,4 +1,10 @@
-"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates."""
+"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates.
+
+Text is read as a person would read it aloud (``spoken``): web addresses and email addresses by their parts
+("example dot com slash help", "coach at example dot com"), units after a number in words ("5 km":
+"five kilometers"), common abbreviations in full ("e.g.": "for example"), markup and LRC timestamps left out.
+The speech engine says exactly that text, and the length estimate counts it, so the two agree.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,51 @@ from num2words import num2words
 def number_words(n: int) -> str:
     """A whole number in words: 45 -> 'forty-five', 120 -> 'one hundred and twenty'."""
     return num2words(n)
+
+
+# Read first, before the symbols they hold ('/', '.', '@') are read on their own.
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.I)  # <b>, </i>, <br/>: markup, not words
+_LRC_TIME = re.compile(r"\[\d{1,3}:\d{2}(?:[.:]\d{1,3})?\]")  # [00:12.34]: a lyrics timestamp
+_TLDS = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|app|info|dev|me|fit|health"
+_EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\b", re.I)
+_URL = re.compile(rf"(?:\bhttps?://|\bwww\.|\b(?=[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b))"
+                  rf"[\w-]+(?:\.[\w-]+)*(?:/[\w/.-]*[\w/])?", re.I)
+_ABBREVIATIONS = [(re.compile(pattern, re.I), said) for pattern, said in (
+    (r"\be\.g\.", "for example"), (r"\bi\.e\.", "that is"), (r"\betc\.", "et cetera"),
+    (r"\bapprox\.", "about"), (r"\bvs\.?(?=\s)", "versus"))]
+# units after a number, singular and plural (American spelling, like the default voice)
+_UNIT_NAMES = {("km",): "kilometer", ("m",): "meter", ("cm",): "centimeter", ("mm",): "millimeter",
+               ("mi",): "mile", ("kg",): "kilogram", ("g",): "gram", ("lb", "lbs"): "pound", ("oz",): "ounce",
+               ("s", "sec", "secs"): "second", ("min", "mins"): "minute", ("h", "hr", "hrs"): "hour"}
+_UNITS = {unit: name for units, name in _UNIT_NAMES.items() for unit in units}
+_UNIT = re.compile(rf"(?<![\w.])([-\u2013]?)(\d+(?:\.\d+)?)(\s?)({'|'.join(sorted(_UNITS, key=len, reverse=True))})"
+                   r"\b(?!\.\w)", re.I)
+
+
+def _say_url(match: re.Match[str]) -> str:
+    """A web address as a person reads it: no 'https://' or 'www.' (each 'w' is a 'double-u': three
+    syllables the estimate does not foresee), '.' and '/' as words."""
+    text = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0), flags=re.I)
+    return text.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
+
+
+def _say_unit(match: re.Match[str]) -> str:
+    """'5 km': 'five kilometers'; one of a unit is singular, unless it ends a range ('1-1 km' is rare)."""
+    dash, number, space, unit = match.groups()
+    if not space and len(number) > 3:  # "1990s" is a decade, "30s" a hold
+        return match.group(0)
+    name = _UNITS[unit.lower()]
+    return f"{dash}{number} {name}{'' if number == '1' and not dash else 's'}"
+
+
+def _read_as_said(text: str) -> str:
+    """Markup, timestamps, addresses, abbreviations and units read out (see the module's doc)."""
+    text = _LRC_TIME.sub(" ", _TAG.sub(" ", text))
+    text = _EMAIL.sub(lambda m: f"{m.group(1).replace('.', ' dot ')} at {m.group(2).replace('.', ' dot ')}", text)
+    text = _URL.sub(_say_url, text)
+    for pattern, said in _ABBREVIATIONS:
+        text = pattern.sub(said, text)
+    return _UNIT.sub(_say_unit, text)
 
 
 _SYMBOLS = [
@@ -45,7 +96,9 @@ def _say_range(low: str, high: str | None) -> str:
 
 @lru_cache(maxsize=8192)  # pure, and a build asks for the same few hundred lines thousands of times
 def spoken(text: str) -> str:
-    """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
+    """The text as it should be said: addresses, units and abbreviations read out, numbers, ranges, multipliers
+    and symbols in words, white space folded."""
+    text = _read_as_said(text)
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
     text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
