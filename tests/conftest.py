@@ -138,6 +138,14 @@ def serving(cwd: Path, *args: str) -> Iterator[Served]:
                 stream.close()
 
 
+@pytest.fixture
+def own_series(built_series: Path, tmp_path: Path) -> Path:
+    """A copy of the built series, for a test that starts a server of its own: a server writes its own
+    address into the site it serves (output/site), so two servers on one folder would rewrite each other's
+    feed (the session's server then served another port's links to the tests that ran after)."""
+    return Path(shutil.copytree(built_series, tmp_path / "series", ignore=shutil.ignore_patterns(".cache", "site")))
+
+
 @pytest.fixture(scope="session")
 def served_series(built_series: Path) -> Iterator[Served]:
     with serving(built_series) as served:

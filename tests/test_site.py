@@ -135,15 +135,15 @@ def test_serves_many_listeners_at_once(served_series: Served, built_series: Path
     assert sizes == [size] * 24
 
 
-def test_ctrl_c_stops_the_server_cleanly(built_series: Path) -> None:
-    with serving(built_series) as served:
+def test_ctrl_c_stops_the_server_cleanly(own_series: Path) -> None:
+    with serving(own_series) as served:
         assert fetch(served.url)[0] == 200
         assert served.process.stdout is not None
         qr_row = served.process.stdout.readline().strip()
         assert qr_row and set(qr_row) <= set("█▀▄ "), qr_row  # the URL as a QR code, in the terminal
         code, stderr = served.stop()
     assert code == 0 and "stopped" in stderr and "Traceback" not in stderr, stderr
-    with serving(built_series) as served:
+    with serving(own_series) as served:
         served.process.terminate()  # SIGTERM, as a service manager stops it
         assert served.process.wait(timeout=STOP_TIMEOUT_S) == 0
 
@@ -225,6 +225,9 @@ def test_real_program_is_listed_in_full_before_anything_is_built(tmp_path: Path)
     assert site["author"] != "cuecoach"
     feed = feedparser.parse((tmp_path / "out" / "site" / "feed.xml").read_bytes())
     assert not feed.bozo and feed.entries == []
+    manifest = json.loads((tmp_path / "out" / "site" / "manifest.webmanifest").read_text())
+    assert manifest["name"] == site["title"]  # a long title: its first words under the home-screen icon
+    assert site["title"].startswith(manifest["short_name"] + " ") and len(manifest["short_name"]) <= 15
 
 
 def test_publish_will_not_write_into_a_folder_of_other_files(built_series: Path, tmp_path: Path) -> None:
@@ -237,10 +240,17 @@ def test_publish_will_not_write_into_a_folder_of_other_files(built_series: Path,
     assert sorted(p.name for p in (tmp_path / "mine").rglob("*")) == ["audio", "song.mp3"]
 
 
+def test_the_installed_web_app_is_named_by_the_series_title(served_series: Served) -> None:
+    status, _, body = fetch(served_series.url + "manifest.webmanifest")
+    manifest = json.loads(body)
+    assert status == 200 and manifest["name"] == manifest["short_name"] == "Test Series"
+    assert manifest["start_url"] == "./" and manifest["icons"][0]["src"] == "cover.jpg"
+
+
 def test_page_and_data_have_the_types_a_browser_expects(served_series: Served) -> None:
     for path, kind in [("", "text/html"), ("index.html", "text/html"), ("player.js", "text/javascript"),
-                       ("player.css", "text/css"), ("sw.js", "text/javascript"), ("site.json", "application/json"),
-                       ("manifest.webmanifest", "application/manifest+json"),
+                       ("coach.js", "text/javascript"), ("player.css", "text/css"), ("sw.js", "text/javascript"),
+                       ("site.json", "application/json"), ("manifest.webmanifest", "application/manifest+json"),
                        ("days/week1-day1.json", "application/json")]:
         status, headers, _ = fetch(served_series.url + path)
         assert status == 200 and headers["Content-Type"].split(";")[0] == kind, (path, headers["Content-Type"])

@@ -115,7 +115,9 @@ def test_a_day_plays_jumps_to_a_tapped_chapter_and_shows_the_line_spoken(phone, 
     left = float(phone.evaluate("parseFloat(document.querySelector('.playhead').style.left)"))
     assert abs(left - 100 * at_ms / data["duration_ms"]) < 1.0  # the playhead is where the audio is
     assert phone.locator(".timeline .block").count() == len(data["blocks"])
-    assert phone.evaluate("navigator.mediaSession.metadata.title") == "Week 1, Day 2"
+    # the lock screen names the exercise now (issue 18), and the day
+    assert phone.evaluate("navigator.mediaSession.metadata.title") == chapter["title"]
+    assert phone.evaluate("navigator.mediaSession.metadata.artist") == "Week 1, Day 2"
     assert phone.evaluate("navigator.mediaSession.metadata.artwork[0].src") == f"{served_series.url}cover.jpg"
     shot(phone, "day")
 
@@ -152,8 +154,8 @@ def test_position_is_remembered_and_a_finished_day_is_marked_played(phone, serve
     assert phone.locator("a.next-up .name").inner_text() == "Week 1, Day 1"
 
 
-def test_a_day_opened_once_plays_offline(phone, built_series: Path) -> None:
-    with serving(built_series) as served:
+def test_a_day_opened_once_plays_offline(phone, own_series: Path) -> None:
+    with serving(own_series) as served:
         open_day(phone, served, "week1-day1")
         phone.wait_for_selector("#offline-status.saved", timeout=20_000)
         phone.wait_for_function("navigator.serviceWorker.controller !== null", timeout=10_000)

@@ -9,14 +9,14 @@ JSON records two things when its MP3 is written:
   cuecoach's own code (its version and build format with it), of the speech engine's and
   ffmpeg's versions, and of the command line's encoding and engine. Unchanged files give
   an unchanged key, so the day is current without being loaded or compiled. When the key
-  differs, the build loads and compiles the day and compares its build key (build.py),
+  differs, the build loads and compiles the day and compares its build key (builder/job.py),
   the final word.
 * `mp3`: the MP3's size and a hash of its start, of the first 2 kB after its ID3 tag (the
   Info frame, which holds the CRC of the whole audio, its frame and byte counts), and of
   its last 16 kB. A truncated, emptied or replaced MP3 no longer matches and is built
   again. Hashing whole files cost 0.4 s for 42 days (measured); this costs about 2 ms.
 
-`glance` runs this check for a build's days; `build.build` starts with it, and `entry.py`
+`glance` runs this check for a build's days; `run.build` starts with it, and `cli/entry.py`
 answers a build whose days are all current with it before the command line is loaded.
 Everything imported here is light (no typer, rich, YAML, schema or numpy): keep it so.
 """
@@ -96,7 +96,7 @@ def common_key(routines: Path, sounds: Path, day_ids: list[str], extra: str) -> 
     for path in sorted(routines.iterdir()) if routines.is_dir() else []:
         if path.is_file():
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    # every WAV, used or not (the pip is used only with pips): the list of names lives in compile.py,
+    # every WAV, used or not (the pip is used only with pips): the list of names lives in script/types.py,
     # which this check must not import; a WAV added or removed changes the key too
     for path in sorted(sounds.glob("*.wav")) if sounds.is_dir() else []:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())

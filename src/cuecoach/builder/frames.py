@@ -1,7 +1,7 @@
 """Build days by joining encoded frames (the default `--encode frames`): the stages across all days at once.
 
 1. Speech: the lines missing from the cache, over all the days to build, are synthesized
-   once each: pyttsx3's in forked children, many at once (see synth); Piper's split among
+   once each: pyttsx3's in forked children, many at once (see synth/clips.py); Piper's split among
    worker processes (one model each).
 2. Clusters: each day's sounds, at their level, grouped and keyed by content and phase.
 3. Encoding: the clusters missing from the frame cache, over all days, in one streamed

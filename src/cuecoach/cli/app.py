@@ -1,4 +1,5 @@
-"""The `cuecoach` command: build, plan, check, verify, voices. A thin layer over the pipeline; messages go to stderr.
+"""The `cuecoach` command: build, plan, check, verify, voices, say, serve, publish. A thin layer over the
+wings below it; messages go to stderr, what a command was asked for (a plan, a feed's address) to stdout.
 
 `entry.py` runs it, after answering a build with nothing to do itself (without importing this)."""
 

@@ -1,7 +1,7 @@
 """Where a program's files are: its folders, its days' ids and YAML files, and each day's outputs.
 
 Nothing here reads YAML: a build with nothing to do answers from these paths and from
-`current.py` without loading PyYAML, the schema or numpy (see `entry.py`).
+`current.py` without loading PyYAML, the schema or numpy (see `cli/entry.py`).
 """
 
 from __future__ import annotations

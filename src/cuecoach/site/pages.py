@@ -1,7 +1,8 @@
 """The site: what a phone needs to play the series, made from what `build` left in the output folder.
 
     feed.xml                 the podcast feed (absolute URLs under the base URL)
-    index.html, player.*     the web player (package data: plain HTML, CSS and JS), sw.js, manifest
+    index.html, player.*     the web player (package data: plain HTML, CSS and JS), coach.js, sw.js
+    manifest.webmanifest     the installed web app, named by the series' title
     site.json                the series for the player: every day, built or not, in order
     cover.jpg                the series' cover
     audio/<day>.mp3          the tracks (hard links to output/<day>.mp3 where possible)
@@ -36,7 +37,9 @@ from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import Timeline, read_timeline
 from cuecoach.site.feed import Episode, Show, feed_xml
 
-STATIC = ("index.html", "player.css", "player.js", "sw.js", "manifest.webmanifest")
+STATIC = ("index.html", "player.css", "coach.js", "player.js", "sw.js")
+MANIFEST = "manifest.webmanifest"  # package data too, named for the series when written
+SHORT_NAME_MAX = 15  # characters: a home screen shows about this many under the icon
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
 COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
@@ -153,6 +156,19 @@ def site_json(program: Program, days: list[Day], cover_name: str) -> dict:
                   "audio": f"audio/{d.id}.mp3" if d.mp3 else None,
                   "bytes": d.mp3.stat().st_size if d.mp3 else None} for d in days],
     }
+
+
+def web_manifest(program: Program) -> dict:
+    """The web app's manifest: the package's, with the series' title for its name (and as many of the
+    title's first words as fit under a home-screen icon for its short name)."""
+    data = json.loads(resources.files("cuecoach.site").joinpath("web", MANIFEST).read_text())
+    words = program.title.split()
+    short = words[0] if words else data["short_name"]
+    for word in words[1:]:
+        if len(short) + 1 + len(word) > SHORT_NAME_MAX:
+            break
+        short += " " + word
+    return {**data, "name": program.title or data["name"], "short_name": short}
 
 
 def place(source: Path, target: Path) -> None:
@@ -279,5 +295,6 @@ def write_site(project: Project, folder: Path, base_url: str, chosen: bool = Fal
             if stale.is_file() and stale not in keep:
                 stale.unlink()
     _write(folder / "site.json", _json(site_json(program, days, COVER_NAME)))
+    _write(folder / MANIFEST, _json(web_manifest(program)))
     _write(folder / "feed.xml", feed_xml(_show(program, days, base, COVER_NAME), episodes))
     return Site(folder, tuple(days), urljoin(base, "feed.xml"), base, tuple(warnings))

@@ -1,4 +1,5 @@
-// cuecoach's web player: the series page and one page per day (#week1-day1), from site.json.
+// cuecoach's web player: the series page and one page per day (#week1-day1), from site.json; a day's
+// page is a coach for the mat, drawn from what coach.js reads in the day's timeline.
 // Plain JavaScript, no library: it runs as shipped, offline, on any phone browser.
 "use strict";
 (() => {
@@ -7,6 +8,7 @@
   const RESUME_MIN_S = 5;          // a position this close to either end is not worth resuming
   const PLAYED_SHARE = 0.95;       // a day heard this far is marked played
   const RESTART_CHAPTER_S = 3;     // "previous" within this much of a chapter's start goes to the one before
+  const SEEK_KEY_S = 5;            // an arrow key on the timeline moves this far
   const DAYS_CACHE = "cuecoach-days-v1";
   const storeKey = "cuecoach:" + new URL(".", location.href).pathname + ":";
   let site = null;
@@ -124,54 +126,181 @@
   }
 
   // --- a day's page -------------------------------------------------------------------------
+  // The first screen is the coach, readable from the mat: the phase by colour and word, its countdown,
+  // the exercise and side, what comes next. The controls are docked at the bottom, always in one place.
   function dayPage(day) {
     document.title = `${dayName(day)} · ${site.title}`;
     const header = el("header", { class: "day-head" },
       el("a", { class: "back", href: "#" }, "‹ All days"),
-      el("h1", {}, dayName(day)),
-      el("p", { class: "meta" }, `${minutes(day.duration_ms)} · ${gear(day)}`),
-      day.focus ? el("p", { class: "focus" }, day.focus) : null);
+      el("h1", {}, dayName(day)));
+    const about = [el("p", { class: "meta" }, `${minutes(day.duration_ms)} · ${gear(day)}`),
+                   day.focus ? el("p", { class: "focus" }, day.focus) : null];
     if (!day.audio) {
-      render(header, el("p", { class: "notice" },
+      render(header, about, el("p", { class: "notice" },
         `This day is not built yet. Run “cuecoach build ${day.id}”, then reload this page.`));
       return () => {};
     }
     render(header, el("p", { class: "loading" }, "Loading…"));
     let alive = true;
     let undo = () => {};
-    getJSON(`days/${day.id}.json`).then((data) => { if (alive) undo = playerFor(day, data, header); })
+    getJSON(`days/${day.id}.json`).then((data) => { if (alive) undo = playerFor(day, data, header, about); })
       .catch((error) => {
         if (alive) render(header, el("p", { class: "notice" }, `Could not load this day (${error.message}).`));
       });
     return () => { alive = false; undo(); };
   }
 
-  function playerFor(day, data, header) {
+  // the coach's panel: update(phase, ms) draws a phase and returns what is being done now
+  function matView(day, data) {
+    const coach = cuecoachCoach;
+    const index = site.days.findIndex((d) => d.id === day.id);
+    const following = site.days[index + 1] || null;
+    const word = el("p", { class: "phase", id: "phase" }, "");
+    const count = el("span", { id: "countdown" }, "");
+    // the number is shown, not announced: the voice in the track counts down already (a timer is never live)
+    const timer = el("p", { class: "count", role: "timer" }, count, el("span", { class: "sr-only" }, " seconds left"));
+    const name = el("p", { class: "now-chapter", id: "now-chapter" }, "");
+    const detail = el("p", { class: "now-side", id: "now-side" }, "");
+    const next = el("p", { class: "now-next", id: "now-next" }, "");
+    const nextDayLink = el("a", { class: "next-day", id: "next-day", href: following ? `#${following.id}` : "#", hidden: true },
+      following ? `Next day: ${dayName(following)} ›` : "The last day: back to all days ›");
+    // the line being spoken, as a caption; no aria-live: a screen reader would say it over the voice
+    const line = el("p", { class: "now-line", id: "now-line" }, "Press play");
+    const section = el("section", { class: "mat", id: "mat", "aria-label": "Now" },
+      el("div", { class: "clock" }, word, timer),
+      el("div", { class: "what" }, name, detail, next, nextDayLink, line));
+    function update(phase, ms) {
+      section.dataset.phase = phase.kind;
+      word.textContent = coach.WORDS[phase.kind];
+      const left = coach.secondsLeft(phase, ms);
+      count.textContent = left < 100 ? String(left) : clock(left);
+      timer.classList.toggle("long", left >= 100);
+      const now = coach.now(phase, { ...data, title: dayName(day) });
+      name.textContent = now.name;
+      detail.textContent = now.detail;
+      next.textContent = coach.next(phase);
+      next.hidden = phase.kind === "done";
+      nextDayLink.hidden = phase.kind !== "done";
+      return now;
+    }
+    return { section, line, update };
+  }
+
+  // the timeline (a slider: tap or arrow keys to seek), its legend, and the times
+  function timelineView(data, seek) {
+    const kindOf = (b) => (!b.side ? "whole" : String(b.side) === "1" ? "side-1" : "side-2");
+    const LABELS = { whole: "Work", "side-1": "Side 1", "side-2": "Side 2" };
+    const playhead = el("div", { class: "playhead" });
+    const bar = el("div", { class: "timeline", id: "timeline", role: "slider", "aria-label": "Position in the session",
+                            "aria-valuemin": "0", "aria-valuemax": String(Math.round(data.duration_ms / 1000)),
+                            "aria-valuenow": "0", "aria-valuetext": "0:00", tabindex: "0" },
+      data.blocks.map((b) => el("div", {
+        class: `block ${kindOf(b)}`,
+        style: `left:${(100 * b.start_ms) / data.duration_ms}%;width:${(100 * (b.end_ms - b.start_ms)) / data.duration_ms}%`,
+      })),
+      data.chapters.slice(1).map((c) => el("div", { class: "tick", style: `left:${(100 * c.start_ms) / data.duration_ms}%` })),
+      playhead);
+    const kinds = Object.keys(LABELS).filter((k) => data.blocks.some((b) => kindOf(b) === k));
+    const legend = el("p", { class: "legend", id: "legend" },
+      el("span", { class: "sr-only" }, "Timeline colours: "),
+      kinds.map((k) => el("span", { class: "key", "data-kind": k }, el("span", { class: `swatch ${k}` }), LABELS[k])));
+    const elapsed = el("span", { id: "elapsed" }, "0:00");
+    const remaining = el("span", { id: "remaining" }, `-${clock(data.duration_ms / 1000)}`);
+    bar.addEventListener("click", (event) => {
+      const box = bar.getBoundingClientRect();
+      seek(((event.clientX - box.left) / box.width) * (data.duration_ms / 1000), false);
+    });
+    bar.addEventListener("keydown", (event) => {
+      const step = { ArrowLeft: -SEEK_KEY_S, ArrowDown: -SEEK_KEY_S, ArrowRight: SEEK_KEY_S, ArrowUp: SEEK_KEY_S }[event.key];
+      if (step !== undefined) seek(shownAt + step, false);
+      else if (event.key === "Home") seek(0, false);
+      else if (event.key === "End") seek(data.duration_ms / 1000, false);
+      else return;
+      event.preventDefault();
+    });
+    let shownAt = 0;
+    function set(t, duration) {
+      shownAt = t;
+      playhead.style.left = `${Math.min(100, (100 * t) / duration)}%`;
+      bar.setAttribute("aria-valuenow", String(Math.round(t)));
+      bar.setAttribute("aria-valuetext", `${clock(t)} of ${clock(duration)}`);
+      elapsed.textContent = clock(t);
+      remaining.textContent = `-${clock(duration - t)}`;
+    }
+    return { node: el("div", { class: "seek" }, bar, el("div", { class: "times" }, elapsed, legend, remaining)), set };
+  }
+
+  // the screen stays on while the day plays: released on pause and while hidden, taken again on return
+  function keepAwake(audio) {
+    let lock = null;
+    let asking = false;  // one request at a time
+    async function take() {
+      if (!("wakeLock" in navigator) || lock || asking || audio.paused || document.visibilityState !== "visible") return;
+      asking = true;
+      try {
+        const sentinel = await navigator.wakeLock.request("screen");
+        if (audio.paused || document.visibilityState !== "visible") {  // paused or hidden while it was asked for
+          sentinel.release().catch(() => {});
+          return;
+        }
+        lock = sentinel;
+        sentinel.addEventListener("release", () => { if (lock === sentinel) lock = null; });
+      } catch (error) {
+        /* refused (battery saver, no permission): the day plays on */
+      } finally {
+        asking = false;
+      }
+    }
+    function drop() {
+      if (lock) { lock.release().catch(() => {}); lock = null; }
+    }
+    const onVisibility = () => (document.visibilityState === "visible" ? take() : drop());
+    audio.addEventListener("play", take);
+    audio.addEventListener("pause", drop);
+    audio.addEventListener("ended", drop);
+    document.addEventListener("visibilitychange", onVisibility);
+    return () => { document.removeEventListener("visibilitychange", onVisibility); drop(); };
+  }
+
+  // the lock screen: the exercise and side now, the day, the cover; previous/next move between exercises
+  function lockScreen(day, audio, actions) {
+    if (!("mediaSession" in navigator)) return { name: () => {}, position: () => {} };
+    const cover = new URL(site.cover, location.href).href;
+    const artwork = [{ src: cover, sizes: "1400x1400", type: site.cover.endsWith(".png") ? "image/png" : "image/jpeg" }];
+    let named = null;
+    function name(title) {
+      if (title === named) return;
+      named = title;
+      navigator.mediaSession.metadata = new MediaMetadata({ title, artist: dayName(day), album: site.title, artwork });
+    }
+    function position() {
+      if (!navigator.mediaSession.setPositionState || !audio.duration) return;
+      try {
+        navigator.mediaSession.setPositionState({ duration: audio.duration, playbackRate: audio.playbackRate,
+                                                  position: Math.min(audio.currentTime, audio.duration) });
+      } catch (error) { /* an old browser */ }
+    }
+    for (const [action, handler] of Object.entries(actions)) {
+      try { navigator.mediaSession.setActionHandler(action, handler); } catch (error) { /* not offered */ }
+    }
+    return { name, position };
+  }
+
+  function playerFor(day, data, header, about) {
     const durationS = data.duration_ms / 1000;
+    const phases = cuecoachCoach.phases(data);
     // crossorigin, even on the same origin: Chromium plays a range that a service worker cut from
-    // its cache only for a CORS-mode request
-    const audio = el("audio", { id: "audio", controls: true, preload: "metadata", crossorigin: "anonymous", src: day.audio });
+    // its cache only for a CORS-mode request. No controls: the page's own are the only ones.
+    const audio = el("audio", { id: "audio", preload: "metadata", crossorigin: "anonymous", src: day.audio });
+    const length = () => audio.duration || durationS;
     const chapterOf = (t) => {
       let found = 0;
       data.chapters.forEach((c, i) => { if (c.start_ms / 1000 <= t + 0.05) found = i; });
       return found;
     };
-    const nowChapter = el("p", { class: "now-chapter", id: "now-chapter" }, data.chapters[0] ? data.chapters[0].title : "");
-    // no aria-live: a screen reader would talk over the voice in the track
-    const nowLine = el("p", { class: "now-line", id: "now-line" }, "Press play");
-    const nowStatus = el("p", { class: "now-status", id: "now-status" }, "");
-    const playhead = el("div", { class: "playhead" });
-    const bar = el("div", { class: "timeline", id: "timeline", role: "slider", "aria-label": "Position in the session",
-                            "aria-valuemin": "0", "aria-valuemax": String(Math.round(durationS)), tabindex: "0" },
-      data.blocks.map((b) => el("div", {
-        class: `block${b.side ? " side-" + (["1", "2"].includes(String(b.side)) ? b.side : "x") : ""}`,
-        style: `left:${(100 * b.start_ms) / data.duration_ms}%;width:${(100 * (b.end_ms - b.start_ms)) / data.duration_ms}%`,
-        title: b.name + (b.side ? ` (side ${b.side})` : ""),
-      })),
-      data.chapters.slice(1).map((c) => el("div", { class: "tick", style: `left:${(100 * c.start_ms) / data.duration_ms}%` })),
-      playhead);
-    const elapsed = el("span", { id: "elapsed" }, "0:00");
-    const remaining = el("span", { id: "remaining" }, `-${clock(durationS)}`);
+    const mat = matView(day, data);
+    const coach = el("div", { class: "coach", id: "coach" }, header, mat.section);
+    const track = timelineView(data, jump);
     const playButton = el("button", { class: "play", type: "button", id: "play", "aria-label": "Play" }, icon("play"));
     const previous = el("button", { class: "skip", type: "button", id: "previous", "aria-label": "Previous exercise" },
                         icon("previous"));
@@ -179,19 +308,19 @@
     const offline = el("p", { class: "offline", id: "offline-status" }, "");
     const chapterButtons = data.chapters.map((c, i) => el("li", {},
       el("button", { class: "chapter", type: "button", "data-index": String(i), "data-start": String(c.start_ms / 1000),
-                     onclick: () => jump(c.start_ms / 1000, true) },
+                     onclick: () => { jump(c.start_ms / 1000, true); coach.scrollIntoView({ block: "start" }); } },
         el("span", { class: "at" }, clock(c.start_ms / 1000)),
         el("span", { class: "name" }, c.title))));
-    render(header,
-      el("section", { class: "now" }, nowChapter, nowLine, nowStatus),
-      bar, el("div", { class: "times" }, elapsed, remaining),
-      el("div", { class: "transport" }, previous, playButton, next),
-      audio, offline,
-      el("h2", {}, "Exercises"),
-      el("ol", { class: "chapters" }, chapterButtons));
+    render(coach,
+      el("section", { class: "about", "aria-label": "This day" },
+        about, el("h2", {}, "Exercises"), el("ol", { class: "chapters" }, chapterButtons), offline),
+      el("div", { class: "dock", id: "dock" },
+        el("div", { class: "dock-inner" }, track.node,
+          el("div", { class: "transport", role: "group", "aria-label": "Playback" }, previous, playButton, next))),
+      audio);
 
     function jump(seconds, play) {
-      audio.currentTime = Math.min(Math.max(0, seconds), Math.max(0, (audio.duration || durationS) - 0.1));
+      audio.currentTime = Math.min(Math.max(0, seconds), Math.max(0, length() - 0.1));
       if (play && audio.paused) audio.play().catch(() => {});
       show();
     }
@@ -205,9 +334,12 @@
     previous.addEventListener("click", () => step(-1));
     next.addEventListener("click", () => step(1));
     playButton.addEventListener("click", () => (audio.paused ? audio.play().catch(() => {}) : audio.pause()));
-    bar.addEventListener("click", (event) => {
-      const box = bar.getBoundingClientRect();
-      jump(((event.clientX - box.left) / box.width) * (audio.duration || durationS), false);
+    const screen = lockScreen(day, audio, {
+      play: () => audio.play(), pause: () => audio.pause(),
+      previoustrack: () => step(-1), nexttrack: () => step(1),
+      seekbackward: (d) => jump(audio.currentTime - (d.seekOffset || 10), false),
+      seekforward: (d) => jump(audio.currentTime + (d.seekOffset || 10), false),
+      seekto: (d) => jump(d.seekTime, false),
     });
 
     let shownChapter = -1;
@@ -215,28 +347,22 @@
     function show() {
       const t = audio.currentTime;
       const ms = t * 1000;
-      playhead.style.left = `${Math.min(100, (100 * ms) / data.duration_ms)}%`;
-      bar.setAttribute("aria-valuenow", String(Math.round(t)));
-      elapsed.textContent = clock(t);
-      remaining.textContent = `-${clock((audio.duration || durationS) - t)}`;
+      track.set(t, length());
       const chapter = chapterOf(t);
       if (chapter !== shownChapter) {
         shownChapter = chapter;
-        nowChapter.textContent = data.chapters[chapter] ? data.chapters[chapter].title : "";
         chapterButtons.forEach((li, i) => li.firstChild.classList.toggle("current", i === chapter));
       }
+      const now = mat.update(cuecoachCoach.at(phases, ms), ms);
+      screen.name(now.detail ? `${now.name} · ${now.detail}` : now.name);
       let line = null;
       for (const l of data.lines) { if (l.at_ms <= ms + 50) line = l; else break; }
       if (line) {
-        nowLine.textContent = line.text;
-        nowLine.classList.toggle("past", ms > line.end_ms);
+        mat.line.textContent = line.text;
+        mat.line.classList.toggle("past", ms > line.end_ms);
       } else if (t > 0) {
-        nowLine.textContent = "…";
+        mat.line.textContent = "…";
       }
-      const block = data.blocks.find((b) => b.start_ms <= ms && ms < b.end_ms);
-      nowStatus.textContent = block
-        ? `${block.side ? `Side ${block.side} · ` : ""}${Math.ceil((block.end_ms - ms) / 1000)} s left`
-        : "";
       if (t - lastSaved > SAVE_EVERY_MS / 1000 || t < lastSaved) { lastSaved = t; savePosition(); }
       if (audio.duration && t >= audio.duration * PLAYED_SHARE) markPlayed(day.id);
     }
@@ -252,7 +378,7 @@
     audio.addEventListener("pause", () => { playButton.replaceChildren(icon("play")); playButton.setAttribute("aria-label", "Play");
                                             cancelAnimationFrame(frame); savePosition(); show(); });
     audio.addEventListener("timeupdate", show);
-    audio.addEventListener("seeked", () => { show(); positionState(); });
+    audio.addEventListener("seeked", () => { show(); screen.position(); });
     audio.addEventListener("ended", () => {
       markPlayed(day.id);
       const positions = recall("positions", {});
@@ -263,38 +389,14 @@
       const saved = recall("positions", {})[day.id];
       if (saved > RESUME_MIN_S && saved < audio.duration - RESUME_MIN_S) {
         audio.currentTime = saved;
-        nowLine.textContent = `Resuming at ${clock(saved)}`;
+        mat.line.textContent = `Resuming at ${clock(saved)}`;
       }
-      positionState();
+      screen.position();
       show();
     }, { once: true });
+    show();
+    const awake = keepAwake(audio);
 
-    // lock screen: the day and the cover; previous/next move between exercises
-    function positionState() {
-      if ("mediaSession" in navigator && navigator.mediaSession.setPositionState && audio.duration) {
-        try {
-          navigator.mediaSession.setPositionState({ duration: audio.duration, playbackRate: audio.playbackRate,
-                                                    position: Math.min(audio.currentTime, audio.duration) });
-        } catch (error) { /* an old browser */ }
-      }
-    }
-    if ("mediaSession" in navigator) {
-      const cover = new URL(site.cover, location.href).href;
-      navigator.mediaSession.metadata = new MediaMetadata({
-        title: dayName(day), artist: site.author, album: site.title,
-        artwork: [{ src: cover, sizes: "1400x1400", type: site.cover.endsWith(".png") ? "image/png" : "image/jpeg" }],
-      });
-      const handlers = {
-        play: () => audio.play(), pause: () => audio.pause(),
-        previoustrack: () => step(-1), nexttrack: () => step(1),
-        seekbackward: (d) => jump(audio.currentTime - (d.seekOffset || 10), false),
-        seekforward: (d) => jump(audio.currentTime + (d.seekOffset || 10), false),
-        seekto: (d) => jump(d.seekTime, false),
-      };
-      for (const [action, handler] of Object.entries(handlers)) {
-        try { navigator.mediaSession.setActionHandler(action, handler); } catch (error) { /* not offered */ }
-      }
-    }
     // a phone may drop a page in the background without another event: write the position down when it goes
     const onHide = () => savePosition();
     const onVisibility = () => { if (document.visibilityState === "hidden") savePosition(); };
@@ -305,6 +407,7 @@
       window.removeEventListener("pagehide", onHide);
       document.removeEventListener("visibilitychange", onVisibility);
       cancelAnimationFrame(frame);
+      awake();
       if (!audio.paused) audio.pause();
       savePosition();
       audio.removeAttribute("src");

@@ -5,7 +5,7 @@
 "use strict";
 const SHELL = "cuecoach-shell-v1";
 const DAYS = "cuecoach-days-v1";
-const SHELL_FILES = ["./", "index.html", "player.css", "player.js", "site.json", "manifest.webmanifest"];
+const SHELL_FILES = ["./", "index.html", "player.css", "coach.js", "player.js", "site.json", "manifest.webmanifest"];
 const NETWORK_WAIT_MS = 4000; // on a phone that lost its Wi-Fi a request can hang: fall back to the cache
 
 self.addEventListener("install", (event) => {
