@@ -171,7 +171,8 @@ DAY = (
             0, fallback="the file's name (weekW-dayD)"),
     Setting("intro", Spoken(), "the day's opening line"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
-                                    f"at least one; the timed blocks under {MAX_ROUTINE_S // 3600} hours"),
+                                    "at least one; the timed blocks, and the whole day all told, under "
+                                    f"{MAX_ROUTINE_S // 3600} hours"),
             "the day's exercises, in order", REQUIRED),
 )
 
