@@ -33,7 +33,9 @@ from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError, CueError
 from cuecoach.synth import piper_engine, pyttsx3_engine
 
-SYNTH_FORMAT = 9  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 8  # bump when the way clips are made changes: every key changes with it (and the MP3s' frames:
+# a cluster's place in the padding pattern follows its pieces' keys, assemble._residue)
+ENTRY_FORMAT = 2  # bump when a cache entry's layout changes (2: a checked WAV): entries of another are never read
 ENGINES = {pyttsx3_engine.NAME: pyttsx3_engine, piper_engine.NAME: piper_engine}
 ATTEMPTS = 3  # fresh engines tried for a clip whose length is off before the build gives up
 IN_FLIGHT_PER_CPU = 3  # speaking children at once per CPU (each mostly waits for espeak); 1 to 8 measured alike
@@ -70,14 +72,15 @@ class VoiceSettings:
 
 
 class SpeechCache:
-    """Finished clips on disk, named by their key: ``<dir>/speech/ab/abcdef….wav``, each a checked WAV
-    (sound.checked_wav_bytes): a byte changed on disk makes the entry read as missing, and it is made again."""
+    """Finished clips on disk, named by their key and the entry's format (``<dir>/speech/ab/abcdef….2.wav``), each
+    a checked WAV (sound.checked_wav_bytes): a byte changed on disk makes the entry read as missing, and it is
+    made again."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root) / "speech"
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.wav"
+        return self.root / key[:2] / f"{key}.{ENTRY_FORMAT}.wav"
 
     def get(self, key: str) -> bytes | None:
         """The clip's PCM, or None if missing; a truncated or corrupt entry is deleted and reported missing."""
