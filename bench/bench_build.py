@@ -12,9 +12,13 @@ are untouched, and prints, measured side by side in one run on this machine:
   (e) a cold build of one day (week1-day1; empty cache and output) against that day's own
       floor, measured just before and just after it, E_TRIALS times (the figure is the median);
   the ratios (a)/(d), (c)/(floor of the days (c) rebuilt) and (e)/floor(e), and the peak
-  memory of the largest process of the build (a worker, the command itself, or an ffmpeg it ran).
+  memory of the largest process of the build (a worker, the command itself, or an ffmpeg it ran);
+  (f) a cold build of every day with the default music bed (`--music default`; the clips cached) against
+      the whole-track encode floor of the same audio, and (g) a rebuild with the bed after one more cue of
+      that exercise is edited, against the floor of the days it rebuilt.
 
 Targets (issue 11): (c) under 3 s; (a)/(d) at most 0.5; (e) at most its floor; (b) under 0.3 s.
+Targets (issue 19): (f) at most 1.2 times its floor; (g) at most 0.25 times its floor.
 """
 
 from __future__ import annotations
@@ -83,6 +87,36 @@ def encode_floor(wavs: list[Path], jobs: int, bitrate: str, scratch: Path) -> fl
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         list(pool.map(encode, wavs))
     return time.perf_counter() - began
+
+
+def floor_of(folder: Path, output: str, names: set[str] | None, jobs: int, scratch: Path) -> float:
+    """The encoding floor of the built tracks in `output` (those named, or all): decoded, then encoded whole."""
+    wavs = []
+    for mp3 in sorted((folder / output).glob("*.mp3")):
+        if names is None or mp3.stem in names:
+            wav = scratch / f"{output}-{mp3.stem}.wav"
+            subprocess.run(["ffmpeg", "-v", "error", "-y", "-i", str(mp3), "-ac", "1", "-ar", "44100", str(wav)],
+                           check=True)
+            wavs.append(wav)
+    return encode_floor(wavs, jobs, "64k", scratch)
+
+
+def music_figures(work: Path, jobs: int, exercise: str) -> tuple[float, float, float, float, int]:
+    """(f) a cold build of every day with the default bed (the voice's clips already cached), and its floor;
+    (g) a rebuild after editing one more cue of `exercise`, with the bed, and the floor of the days rebuilt."""
+    scratch = work / "floor-music"
+    scratch.mkdir()
+    cold, _ = cuecoach(work, "build", "--all", "--jobs", str(jobs), "--music", "default", "-o", "output-music")
+    floor = floor_of(work, "output-music", None, jobs, scratch)
+    library = work / "routines" / "exercises.yaml"
+    text = library.read_text()
+    block = text[text.index(f"\n{exercise}:"):]
+    cue = re.search(r"\n  cues:\n    - (.+)\n", block).group(1)
+    library.write_text(text.replace(cue, cue.rstrip(".") + " again.", 1))
+    edited, log = cuecoach(work, "build", "--all", "--jobs", str(jobs), "--music", "default", "-o", "output-music")
+    rebuilt = set(re.findall(r"^built (\S+) ", log, re.M))
+    floor_g = floor_of(work, "output-music", rebuilt, jobs, scratch)
+    return cold, floor, edited, floor_g, len(rebuilt)
 
 
 def most_shared_exercise(folder: Path) -> tuple[str, list[str]]:
@@ -169,12 +203,19 @@ def main() -> None:
             print(f"(e) cold build of {day} alone, trial {trial + 1}: {cold_day:.2f} s; its floor {floor_before:.2f} s "
                   f"before, {floor_after:.2f} s after: {trials[-1]:.2f}")
 
+        cold_f, floor_f, edited_g, floor_g, rebuilt_g = music_figures(work, jobs, exercise)
+        print(f"(f) cold build of every day with the default bed: {cold_f:.1f} s; its floor {floor_f:.1f} s")
+        print(f"(g) rebuild with the bed after editing one cue of '{exercise}': {edited_g:.1f} s, {rebuilt_g} days; "
+              f"their floor {floor_g:.1f} s")
+
         print()
         print(f"(a)/(d) = {cold / floor:.2f}   (target at most 0.5)")
         print(f"(b)     = {unchanged:.2f} s  (target under 0.3 s)")
         print(f"(c)     = {edited:.1f} s  (target under 3 s); (c)/floor(c) = {edited / floor_c:.2f}")
         print(f"(e)/floor(e) = {statistics.median(trials):.2f}   (target at most 1; the median of "
               f"{', '.join(f'{t:.2f}' for t in trials)})")
+        print(f"(f)/floor(f) = {cold_f / floor_f:.2f}   (target at most 1.2)")
+        print(f"(g)/floor(g) = {edited_g / floor_g:.2f}   (target at most 0.25)")
         print(f"peak memory of the largest process of the build: {peak_mb:.0f} MB  (target under 300 MB)")
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -97,6 +97,7 @@ def test_a_full_disk_gives_an_error_and_keeps_the_previous_outputs(project: Path
     summary = build(Project.at(project), ["short"], force=True, jobs=1)
     (result,) = summary.results
     assert result.status == "failed" and "disk is full" in result.message and summary.exit_code == 1
+    assert "(the previous file was kept)" in result.message
     assert snapshot(project / "output") == before
 
 

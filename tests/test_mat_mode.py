@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from conftest import Served
+from playwright.sync_api import Browser, BrowserContext, Page
 from test_web_player import CHROMIUM_FLAGS, SCREENSHOTS, chromium_path
 
 SIZES = [(320, 568), (360, 640), (390, 844), (844, 390)]
@@ -110,7 +111,7 @@ def timeline(built_series: Path) -> dict:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
+def browser() -> Iterator[Browser]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -119,7 +120,8 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-def new_page(browser, width: int, height: int, scheme: str = "light"):  # type: ignore[no-untyped-def]
+def new_page(browser: Browser, width: int, height: int, scheme: str = "light"
+             ) -> tuple[BrowserContext, Page, list[str]]:
     context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
                                   is_mobile=True, has_touch=True, color_scheme=scheme)
     page = context.new_page()
@@ -128,7 +130,7 @@ def new_page(browser, width: int, height: int, scheme: str = "light"):  # type: 
     return context, page, errors
 
 
-def open_day(page, served: Served, day: str = DAY) -> None:  # type: ignore[no-untyped-def]
+def open_day(page: Page, served: Served, day: str = DAY) -> None:
     page.goto(f"{served.url}#{day}")
     page.wait_for_selector("button.chapter")
     page.wait_for_function("document.getElementById('audio').readyState >= 1")
@@ -141,7 +143,7 @@ def on_screen(box: dict | None, width: int, height: int) -> bool:
 
 @pytest.mark.parametrize(("width", "height"), SIZES, ids=[f"{w}x{h}" for w, h in SIZES])
 def test_every_phase_is_readable_from_the_mat_and_the_controls_stay_put(
-        browser, served_series: Served, timeline: dict, width: int, height: int) -> None:  # type: ignore[no-untyped-def]
+        browser: Browser, served_series: Served, timeline: dict, width: int, height: int) -> None:
     phases = expected_phases(timeline)
     assert {p[0] for p in phases} == set(WORDS)  # the day has every phase
     context, page, errors = new_page(browser, width, height)
@@ -190,7 +192,7 @@ HIDE = """(state) => {
 
 
 def test_the_screen_stays_awake_while_playing_and_the_countdown_follows_the_audio(
-        browser, served_series: Served, timeline: dict) -> None:  # type: ignore[no-untyped-def]
+        browser: Browser, served_series: Served, timeline: dict) -> None:
     phases = expected_phases(timeline)
     context, page, errors = new_page(browser, 390, 844)
     page.add_init_script(WAKE_LOCKS)
@@ -221,7 +223,8 @@ def test_the_screen_stays_awake_while_playing_and_the_countdown_follows_the_audi
     assert not errors, errors
 
 
-def test_the_lock_screen_names_the_exercise_and_side_now(browser, served_series: Served, timeline: dict) -> None:  # type: ignore[no-untyped-def]
+def test_the_lock_screen_names_the_exercise_and_side_now(
+        browser: Browser, served_series: Served, timeline: dict) -> None:
     context, page, errors = new_page(browser, 390, 844)
     open_day(page, served_series)
     for block in timeline["blocks"]:
@@ -235,7 +238,7 @@ def test_the_lock_screen_names_the_exercise_and_side_now(browser, served_series:
     assert not errors, errors
 
 
-def test_a_tapped_exercise_brings_the_coach_into_view(browser, served_series: Served) -> None:  # type: ignore[no-untyped-def]
+def test_a_tapped_exercise_brings_the_coach_into_view(browser: Browser, served_series: Served) -> None:
     context, page, errors = new_page(browser, 390, 844)
     open_day(page, served_series)
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
@@ -251,7 +254,7 @@ def test_a_tapped_exercise_brings_the_coach_into_view(browser, served_series: Se
     assert not errors, errors
 
 
-def test_the_end_of_a_day_offers_the_next_day(browser, served_series: Served, timeline: dict) -> None:  # type: ignore[no-untyped-def]
+def test_the_end_of_a_day_offers_the_next_day(browser: Browser, served_series: Served, timeline: dict) -> None:
     context, page, errors = new_page(browser, 390, 844)
     open_day(page, served_series)
     page.evaluate(SEEK, 1.0)
@@ -271,7 +274,7 @@ def test_the_end_of_a_day_offers_the_next_day(browser, served_series: Served, ti
     assert not errors, errors
 
 
-def test_the_timeline_has_a_legend_of_its_colours(browser, served_series: Served, timeline: dict) -> None:  # type: ignore[no-untyped-def]
+def test_the_timeline_has_a_legend_of_its_colours(browser: Browser, served_series: Served, timeline: dict) -> None:
     context, page, errors = new_page(browser, 390, 844)
     open_day(page, served_series)
     colours = page.evaluate("[...document.querySelectorAll('.timeline .block')]"
@@ -289,7 +292,7 @@ def test_the_timeline_has_a_legend_of_its_colours(browser, served_series: Served
     assert not errors, errors
 
 
-def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
+def serious(page: Page) -> list[str]:
     """What axe-core finds serious or critical on the page as it is now."""
     from axe_playwright_python.sync_playwright import Axe
 
@@ -299,7 +302,7 @@ def serious(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_light_and_dark_follow_the_system_and_pass_the_accessibility_audit(
-        browser, served_series: Served, timeline: dict) -> None:  # type: ignore[no-untyped-def]
+        browser: Browser, served_series: Served, timeline: dict) -> None:
     one_of_each = {}
     for phase in expected_phases(timeline):
         one_of_each.setdefault(phase[0], (phase[1] + phase[2]) / 2000)  # the middle of each kind's first
@@ -324,7 +327,7 @@ def test_light_and_dark_follow_the_system_and_pass_the_accessibility_audit(
         assert taken["light"] != taken["dark"], kind
 
 
-def test_controls_are_named_and_the_spoken_line_is_read_once(browser, served_series: Served) -> None:  # type: ignore[no-untyped-def]
+def test_controls_are_named_and_the_spoken_line_is_read_once(browser: Browser, served_series: Served) -> None:
     context, page, errors = new_page(browser, 390, 844)
     open_day(page, served_series)
     for name in ("Previous exercise", "Play", "Next exercise"):

@@ -2,7 +2,8 @@
 
 Writes are atomic (a temp file beside the target, then ``os.replace``), so an interrupted
 build leaves the previous file or none, never half of one. Programs run to completion (``run``), or
-run while the build goes on (``started``: no thread waits for them). Tests patch ``run`` to fake a
+run while the build goes on (``started``: no thread waits for them), or stream what they write
+(``streamed``: their output read a chunk at a time, never held whole). Tests patch ``run`` to fake a
 failing ffmpeg, and ``write_atomic``/``atomic_path`` to fake a full disk. Python functions that
 need a process of their own run in forked children: see ``children.py``.
 """
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +27,9 @@ from pathlib import Path
 from typing import IO
 
 from cuecoach.errors import BuildError
+
+STREAM_CHUNK = 1 << 20  # bytes `streamed` reads from a program's output at a time
+STDERR_TAIL_LINES = 20  # what `streamed` keeps of a program's stderr, for its error message
 
 
 @contextmanager
@@ -49,10 +54,11 @@ def atomic_path(target: Path, sync: bool = True) -> Iterator[Path]:
         os.chmod(temp, 0o644)
         os.replace(temp, target)
     except OSError as exc:
+        # the target is as it was before: what is there now is what was kept
+        kept = "the previous file was kept" if target.exists() else "there was no previous file, and none was written"
         if exc.errno == errno.ENOSPC:
-            raise BuildError(f"{target}: the disk is full; free some space and build again "
-                             "(the previous file was kept)") from None
-        raise BuildError(f"{target}: cannot write: {exc.strerror}") from None
+            raise BuildError(f"{target}: the disk is full; free some space and try again ({kept})") from None
+        raise BuildError(f"{target}: cannot write: {exc.strerror} ({kept})") from None
     finally:
         temp.unlink(missing_ok=True)
 
@@ -79,9 +85,8 @@ def scratch_file(data: str | bytes | bytearray | Sequence[bytes | bytearray], be
                 for chunk in [data] if isinstance(data, (str, bytes, bytearray)) else data:
                     out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
         except OSError as exc:
-            if exc.errno == errno.ENOSPC:
-                raise BuildError(f"{tempfile.gettempdir()}: the disk is full; "
-                                 "free some space and build again") from None
+            if exc.errno == errno.ENOSPC:  # named where it was written: beside its target, or in the temp folder
+                raise BuildError(f"{Path(name).parent}: the disk is full; free some space and try again") from None
             raise BuildError(f"{name}: cannot write a temp file: {exc.strerror}") from None
         yield Path(name)
     finally:
@@ -178,6 +183,34 @@ def run(args: Sequence[str], what: str,
 def _failed(program: str, what: str, returncode: int, stderr: bytes) -> BuildError:
     tail = " | ".join(stderr.decode("utf-8", "replace").strip().splitlines()[-3:])
     return BuildError(f"{what}: {Path(program).name} failed (exit {returncode}): {tail or 'no message'}")
+
+
+def streamed(args: Sequence[str], what: str, chunk: int = STREAM_CHUNK) -> Iterator[bytes]:
+    """Run a program that reads nothing, and yield its stdout as it comes, `chunk` bytes at a time (the last
+    may be shorter), so that it is never held whole; at its end, BuildError with the tail of its stderr if it
+    failed. Its stderr is drained meanwhile (a full pipe would stall it), its last lines alone kept. A caller
+    that stops early closes the generator, which stops the program."""
+    try:
+        proc = subprocess.Popen(list(args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    except OSError as exc:
+        raise BuildError(f"{what}: cannot run {args[0]}: {exc.strerror}") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    tail: deque[bytes] = deque(maxlen=STDERR_TAIL_LINES)
+    reader = threading.Thread(target=tail.extend, args=(proc.stderr,), daemon=True)
+    reader.start()
+    try:
+        while data := proc.stdout.read(chunk):
+            yield data
+        if proc.wait() != 0:
+            reader.join()
+            raise _failed(args[0], what, proc.returncode, b"".join(tail))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        reader.join()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""`check`: every problem and warning in the routines, the library and the voice, without building.
+"""`check`: every problem and warning in the routines, the library, the voice and the music, without building
+(a coach's music files are decoded, once each, into the cache).
 
 Problems and warnings are (Where, message) pairs, sorted, each said once; nothing is written.
 """
@@ -6,6 +7,7 @@ Problems and warnings are (Where, message) pairs, sorted, each said once; nothin
 from __future__ import annotations
 
 from cuecoach.builder.job import voice_settings, with_engine
+from cuecoach.builder.music import problems as music_problems
 from cuecoach.config.load import Days, Series, load_series
 from cuecoach.config.project import Project, misnamed_files, routine_ids, shown
 from cuecoach.config.schema import Program
@@ -55,6 +57,7 @@ def check(project: Project, engine: str | None = None) -> tuple[list[tuple], lis
     for routine_id in ids:
         try:
             routine = days.day(routine_id)
+            problems += music_problems(project, program, routine, project.cache)
             warnings.extend(compile_routine(routine, program, days.known(routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)

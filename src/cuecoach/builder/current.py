@@ -103,10 +103,12 @@ def common_key(routines: Path, sounds: Path, day_ids: list[str], extra: str) -> 
     return digest.hexdigest()
 
 
-def fast_check_common(project: Project, all_ids: list[str], encode: str, engine: str | None) -> str:
+def fast_check_common(project: Project, all_ids: list[str], encode: str, engine: str | None,
+                      music: str | None = None) -> str:
     """What every day's fingerprint for the fast no-op check shares: the series' files, the sounds, the code,
     and the command line's choices that shape a track."""
-    return common_key(project.routines, project.sounds, all_ids, f"{encode}|{engine or ''}")
+    music_given = f"|music={music}" if music else ""  # without --music, the key is as it always was
+    return common_key(project.routines, project.sounds, all_ids, f"{encode}|{engine or ''}{music_given}")
 
 
 def source_key(common: str, routine_file: Path) -> str:
@@ -153,10 +155,10 @@ class Glance:
 
 
 def glance(project: Project, refs: list[str], *, force: bool = False, encode: str = "frames",
-           engine: str | None = None) -> Glance:
+           engine: str | None = None, music: str | None = None) -> Glance:
     """Which of these days are current at a glance (unchanged files, a whole MP3), without loading anything.
     Each day's JSON is read here once for the whole build (`Glance.current`, `Glance.read`)."""
-    common = fast_check_common(project, routine_ids(project), encode, engine)
+    common = fast_check_common(project, routine_ids(project), encode, engine, music)
     found = Glance()
     for ref in refs:
         try:

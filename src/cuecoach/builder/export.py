@@ -1,10 +1,17 @@
 """Write a rendered track as an MP3 (CBR, mono, 44.1 kHz, ID3v2.3 tags and chapters), its JSON timeline, its
-lyrics, and the playlists of the days built."""
+lyrics, and the playlists of the days built.
+
+Each text format is written for itself, whatever the text (`one_line`): in the lyrics (LRC) and the
+playlists (M3U) a line break would start a line of the file's own, and in LRC a bracket would end a
+tag or start a time; line breaks become spaces, control characters go, and LRC's brackets become
+parentheses. JSON is escaped by the json module."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +20,9 @@ from cuecoach import system
 from cuecoach.config.project import Project, outputs, series_ids
 
 ID3_HEADER_SIZE = 10  # "ID3", version, flags, size
+LINE_BREAKS = re.compile("\r\n|[\n\r\t\v\f\x1c-\x1e\x85\u2028\u2029]")  # what str.splitlines() splits at, and tabs
+SURROGATE = re.compile("[\ud800-\udfff]")
+LRC_BRACKETS = str.maketrans("[]", "()")  # LRC has no escapes: a bracket would close a tag or open a time
 
 if TYPE_CHECKING:  # not imported to run: a build with nothing to do writes its playlists without the compiler
     from cuecoach.script.types import Chapter, Script
@@ -97,15 +107,25 @@ def encode_mp3(pcm: bytearray, target: Path, tags: Tags, chapters: tuple[Chapter
             out.write(encoded)
 
 
+def one_line(text: str) -> str:
+    """`text` as one line of printable text: line breaks and tabs as spaces, control characters left out,
+    and a lone surrogate (which no UTF-8 file can hold) as U+FFFD."""
+    spaced = SURROGATE.sub("\ufffd", LINE_BREAKS.sub(" ", text))
+    return "".join(ch for ch in spaced if unicodedata.category(ch) != "Cc")
+
+
 def lrc(script: Script, tags: Tags) -> str:
     """Synchronized lyrics: every spoken line at its time, for players that show them."""
     def stamp(ms: int) -> str:
         minutes, rest = divmod(ms, 60_000)
         return f"[{minutes:02d}:{rest // 1000:02d}.{rest % 1000 // 10:02d}]"
 
-    lines = [f"[ti:{tags.title}]", f"[al:{tags.album}]", f"[ar:{tags.artist}]",
+    def text(value: str) -> str:
+        return one_line(value).translate(LRC_BRACKETS)
+
+    lines = [f"[ti:{text(tags.title)}]", f"[al:{text(tags.album)}]", f"[ar:{text(tags.artist)}]",
              f"[length:{stamp(script.duration_ms)[1:6]}]"]
-    lines += [f"{stamp(e.at_ms)}{e.text}" for e in script.events if e.kind == "speech"]
+    lines += [f"{stamp(e.at_ms)}{text(e.text)}" for e in script.events if e.kind == "speech"]
     return "\n".join(lines) + "\n"
 
 
@@ -113,7 +133,7 @@ def playlist(entries: list[tuple[str, int, str]]) -> str:
     """An extended M3U playlist of (title, duration ms, path relative to the playlist)."""
     lines = ["#EXTM3U"]
     for title, duration_ms, path in entries:
-        lines += [f"#EXTINF:{round(duration_ms / 1000)},{title}", path]
+        lines += [f"#EXTINF:{round(duration_ms / 1000)},{one_line(title)}", path]
     return "\n".join(lines) + "\n"
 
 

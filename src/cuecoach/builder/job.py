@@ -23,6 +23,7 @@ from cuecoach import __version__
 from cuecoach.builder.cover import cover_path
 from cuecoach.builder.current import with_files
 from cuecoach.builder.export import Tags, lrc, write_json, write_text_if_changed
+from cuecoach.builder.music import Music, resolve
 from cuecoach.config.load import Days
 from cuecoach.config.project import Project, outputs, track_number
 from cuecoach.config.schema import Program
@@ -30,6 +31,8 @@ from cuecoach.errors import BuildError, CueError
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import timeline_json
 from cuecoach.script.types import SOUNDS, Script
+
+FRAME_RATE = 44_100  # the track's samples a second (audio.sound's, which this module must not load early)
 
 if TYPE_CHECKING:
     from cuecoach.synth.clips import VoiceSettings
@@ -56,6 +59,8 @@ class Job:
     encode: str = "frames"
     source: str = ""  # the fingerprint of the files it was made from (see current.py)
     source_files: tuple[str, ...] = ()  # the files beside the routines folder's that it adds
+    music: Music | None = None  # the music under the voice; None: voice only
+    routines: Path | None = None  # where a coach's music files are
 
 
 @dataclass
@@ -96,8 +101,10 @@ def read_sounds(project: Project, lead_in: str) -> dict[str, bytes]:
 
 
 def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes],
-              encode: str = "frames") -> str:
+              encode: str = "frames", music: Music | None = None) -> str:
+    with_music = {"music": asdict(music) | {"where": None}} if music is not None else {}  # voice only: as before
     blob = json.dumps({
+        **with_music,
         "encode": encode,
         "format": BUILD_FORMAT,
         "script": timeline_json(script),
@@ -138,7 +145,7 @@ def voice_settings(project: Project, program, engine: str | None = None) -> Voic
 
 
 def prepare(days: Days, ref: str, sounds: dict[str, bytes], encode: str = "frames", source: str = "",
-            engine: str | None = None) -> Job:
+            engine: str | None = None, music_override: str | None = None) -> Job:
     """Load and compile a day and work out its key. Pure but for reading the routine file.
 
     `days`: the series' days, each read once for the build: a day's talk depends on what came
@@ -157,12 +164,15 @@ def prepare(days: Days, ref: str, sounds: dict[str, bytes], encode: str = "frame
     # the image is part of the track: a new image makes a new key
     hashed = {**sounds, "cover": cover.read_bytes()}
     mp3, timeline = outputs(project, routine.id)
-    key = build_key(script, settings, program.bitrate, tags, hashed, encode)
-    # a coach's image outside the routines folder's top level is part of the source too (a made one is
-    # drawn from the title and author, in program.yaml)
-    also = (str(cover.resolve()),) if program.cover and cover.parent != project.routines else ()
+    music = resolve(project, program, routine, music_override)
+    key = build_key(script, settings, program.bitrate, tags, hashed, encode, music)
+    # a coach's image or music outside the routines folder's top level is part of the source too (a made
+    # cover is drawn from the title and author, in program.yaml)
+    also: tuple[str, ...] = (str(cover.resolve()),) if program.cover and cover.parent != project.routines else ()
+    also += tuple(str((project.routines / name).resolve()) for name, _ in (music.sources if music else ())
+                  if (project.routines / name).parent.resolve() != project.routines.resolve())
     return Job(script, settings, program.bitrate, tags, sounds, mp3, timeline, project.cache, key, encode,
-               with_files(source, also), also)
+               with_files(source, also), also, music, project.routines)
 
 
 def tones(sound_files: dict[str, bytes], target_lufs: float) -> dict[str, bytes]:
@@ -197,12 +207,16 @@ def speech_error(script: Script, text: str, message: str) -> BuildError:
     return BuildError(f"{where + ': ' if where else ''}{message}")
 
 
-def finish_day(job: Job) -> None:
+def finish_day(job: Job, music_spans: list[tuple[int, int]] | None = None) -> None:
     """The lyrics, then the JSON (last: it vouches for the MP3, by its size and the hash of its ends)."""
     from cuecoach.builder.current import mp3_seal
 
     write_text_if_changed(job.mp3.with_suffix(".lrc"), lrc(job.script, job.tags))
-    write_json(job.timeline, timeline_json(job.script, build_key=job.key, bitrate=job.bitrate,
+    # a day with music records it, and where the bed is ducked (ms), for `verify`; a voice-only day as before
+    heard = {"music": {"sources": [name for name, _ in job.music.sources], "level": job.music.level,
+                       "duck": job.music.duck, "ducked_ms": [[s * 1000 // FRAME_RATE, e * 1000 // FRAME_RATE]
+                                                             for s, e in music_spans or []]}} if job.music else {}
+    write_json(job.timeline, timeline_json(job.script, **heard, build_key=job.key, bitrate=job.bitrate,
                                           voice=job.settings.voice, rate=job.settings.rate,
                                           loudness=job.settings.loudness, engine=job.settings.engine, encode=job.encode,
                                           source_key=job.source, source_files=list(job.source_files),

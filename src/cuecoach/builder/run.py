@@ -33,8 +33,10 @@ from cuecoach.errors import CueError
 
 def build(project: Project, refs: list[str], *, force: bool = False, jobs: int | None = None,
           on_start: Callable[[str], None] | None = None, on_done: Callable[[DayResult], None] | None = None,
-          on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None) -> Summary:
-    """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others."""
+          on_synth: Callable[[str], None] | None = None, encode: str = "frames", engine: str | None = None,
+          music: str | None = None) -> Summary:
+    """Build the named days (ids or paths), skipping current ones; one failing day does not stop the others.
+    `music`: none or default for every day, whatever the routines say (None: as they say)."""
     summary = Summary()
 
     def finish(result: DayResult) -> None:
@@ -43,19 +45,19 @@ def build(project: Project, refs: list[str], *, force: bool = False, jobs: int |
             on_done(result)
 
     # the cheap check first: days whose files are unchanged and whose MP3 is whole need nothing loaded
-    seen = glance(project, refs, force=force, encode=encode, engine=engine)
+    seen = glance(project, refs, force=force, encode=encode, engine=engine, music=music)
     for routine_id, _, data in seen.current:
         finish(DayResult(routine_id, "skipped", duration_ms=int(data.get("duration_ms", 0))))
     kept = {timeline: data for _, timeline, data in seen.current}  # timelines read in this build, as they are now
     if seen.rest:
-        todo = stale(project, seen, finish, kept, encode=encode, engine=engine)
+        todo = stale(project, seen, finish, kept, encode=encode, engine=engine, music=music)
         make_all(todo, jobs or os.cpu_count() or 1, encode, on_start, finish, on_synth)
     write_playlists(project, kept)
     return summary
 
 
 def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], kept: dict[Path, dict], *,
-          encode: str, engine: str | None) -> list[Job]:
+          encode: str, engine: str | None, music: str | None = None) -> list[Job]:
     """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
     Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
@@ -67,7 +69,7 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
     todo: list[Job] = []
     for ref in seen.rest:
         try:
-            job = prepare(days, ref, sounds, encode, seen.sources.get(ref, ""), engine)
+            job = prepare(days, ref, sounds, encode, seen.sources.get(ref, ""), engine, music)
         except CueError as exc:
             finish(DayResult(Path(ref).stem, "failed", str(exc), exit_code=exc.exit_code))
             continue
@@ -83,12 +85,13 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
 
 def make_all(todo: list[Job], jobs: int, encode: str, on_start: Callable[[str], None] | None,
              finish: Callable[[DayResult], None], on_synth: Callable[[str], None] | None) -> None:
-    """Make the stale days: joined from encoded frames (the default), or each encoded whole, in workers."""
-    if todo and encode == "frames":
+    """Make the stale days: joined from encoded frames (the default), or each encoded whole, in workers. A day
+    with music is encoded whole: its track is never silent, so joins in silence do not apply."""
+    if encode == "frames" and (voiced := [job for job in todo if job.music is None]):
         from cuecoach.builder.frames import make_assembled
 
-        make_assembled(todo, jobs, on_start, finish, on_synth)
-        return
+        make_assembled(voiced, jobs, on_start, finish, on_synth)
+        todo = [job for job in todo if job.music is not None]
     workers = max(1, min(jobs, len(todo)))
     if workers > 1:
         make_in_pool(todo, workers, on_start, finish)

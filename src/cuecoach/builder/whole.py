@@ -29,12 +29,31 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
             on_synth(text)
 
     clips = leveled_clips(job, heard)
-    track = render(job.script, clips, tones(job.sound_files, job.settings.loudness))
+    sounds = tones(job.sound_files, job.settings.loudness)
+    track = render(job.script, clips, sounds)
+    spans = None
+    if job.music is not None:
+        track, spans = with_music(job, track, clips, sounds)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
-    finish_day(job)
+    finish_day(job, spans)
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
                      seconds=time.perf_counter() - began, duration_ms=job.script.duration_ms,
                      warnings=warning_lines(job.script))
+
+
+def with_music(job: Job, track: bytearray, clips: dict[str, bytes], sounds: dict[str, bytes]
+               ) -> tuple[bytearray, list[tuple[int, int]]]:
+    """The rendered voice track with the day's music under it, and the spans (samples) the bed is ducked under."""
+    from cuecoach.audio import loudness, music
+    from cuecoach.audio.render import pieces
+    from cuecoach.builder.music import loop
+
+    assert job.music is not None and job.routines is not None  # the caller's check, for mypy
+    spans = [(at, at + len(pcm) // 2) for at, pcm in pieces(job.script, clips, sounds)]
+    bed = loop(job.music, job.routines, job.cache)
+    mixed = music.mix(track, bed, spans, loudness.clip_lufs(job.settings.loudness), job.music.level,
+                      job.music.duck, job.settings.loudness)
+    return bytearray(mixed), spans
 
 
 def _make_day_in_worker(job: Job) -> DayResult:

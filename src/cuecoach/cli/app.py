@@ -44,6 +44,11 @@ class Encoding(StrEnum):
     whole = "whole"
 
 
+class MusicChoice(StrEnum):
+    none = "none"
+    default = "default"
+
+
 RoutinesOpt = Annotated[Path | None, typer.Option("--routines", metavar="DIR",
                                                   help="Folder of routine YAML files [default: ./routines].")]
 SoundsOpt = Annotated[Path | None, typer.Option("--sounds", metavar="DIR",
@@ -107,6 +112,9 @@ def build(
                                              "frames; whole: encode every track whole (the reference).")
                       ] = Encoding.frames,
     engine: EngineOpt = None,
+    music: Annotated[MusicChoice | None, typer.Option("--music", help="Music under the voice of every day: "
+                                                      "default (cuecoach's bed) or none [default: 'music' in "
+                                                      "program.yaml and the days].")] = None,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
     _check_engine(engine)
@@ -115,7 +123,8 @@ def build(
     with BuildProgress(err, len(refs), verbose) as shown:
         try:
             summary = build_days(project, refs, force=force, jobs=jobs, on_start=shown.on_start,
-                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value)
+                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value,
+                                 music=music.value if music else None)
         except CueError as exc:
             if _debug:
                 raise
@@ -225,12 +234,12 @@ def say(
     try:
         program = with_engine(load_series_or_raise(project).program, engine)
         pcm = synthesize(text, voice_settings(project, program))
+        target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
+        system.write_atomic(target, sound.wav_bytes(pcm))
     except CueError as exc:
         if _debug:
             raise
         _fail(exc)
-    target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
-    system.write_atomic(target, sound.wav_bytes(pcm))
     err.print(f"wrote {target} ({len(pcm) // sound.SAMPLE_WIDTH / sound.FRAME_RATE:.2f} s)", markup=False)
     player = next((p for p in ("paplay", "aplay", "afplay") if shutil.which(p)), None)
     if out is None and player and sys.stdin.isatty():
@@ -317,6 +326,8 @@ def _serve_site(server: SiteServer, project: Project, folder: Path, url: str) ->
                 err.print("the output changed: site updated", markup=False)
             except CueError as exc:
                 err.print(f"the site was not updated: {exc}", markup=False)
+            except OSError as exc:  # a file removed meanwhile, say: serve what is there
+                err.print(f"the site was not updated: {exc.filename}: {exc.strerror}", markup=False)
 
     server.refresh = refresh
     print(f"Open on your phone:  {url}", flush=True)

@@ -4,7 +4,7 @@ Rebuilding a program whose files have not changed is the common case, and the co
 (typer, with pydantic and click, and rich) takes longer to import than the check itself
 (about 0.2 s against 0.03 s, measured). So before loading it, `main` reads the arguments: a
 plain `build` (day names, weeks or --all, with -v, -j, -o, --routines, --sounds, --cache,
---encode or --engine) whose days are all current at a glance (`current.glance`, the check
+--encode, --engine or --music) whose days are all current at a glance (`current.glance`, the check
 `build` itself starts with) is answered here, with the same lines and exit status, and the
 same playlists written. Anything else, or any doubt, goes to the full command line
 (`app.py`): another option or command, a value typer would refuse or read otherwise, a day
@@ -25,8 +25,10 @@ from cuecoach.config.project import Project, chosen
 
 FLAGS = {"--all": "all", "--verbose": "verbose", "-v": "verbose"}
 VALUED = {"--jobs": "jobs", "-j": "jobs", "--routines": "routines", "--sounds": "sounds", "--output": "output",
-          "-o": "output", "--cache": "cache", "--encode": "encode", "--engine": "engine"}
+          "-o": "output", "--cache": "cache", "--encode": "encode", "--engine": "engine",
+          "--music": "music"}
 ENCODINGS = ("frames", "whole")  # cli.Encoding's values; any other is refused there
+MUSIC = ("none", "default")  # what --music accepts; any other is refused by the full command line
 JOBS = re.compile(r"^[1-9][0-9]*$")  # what --jobs (an int, at least 1) accepts, written plainly
 
 
@@ -55,7 +57,8 @@ def plain_build(argv: list[str]) -> dict[str, object] | None:
         found[key] = value if equals else next(words, "")
         if not found[key] or str(found[key]).startswith("-"):
             return None
-    if found.get("encode", "frames") not in ENCODINGS or not JOBS.match(str(found.get("jobs", "1"))):
+    if found.get("encode", "frames") not in ENCODINGS or not JOBS.match(str(found.get("jobs", "1"))) \
+            or found.get("music", "none") not in MUSIC:
         return None
     # --engine is not checked against the engines: a day is current only if a build with this same
     # engine recorded it, and a build refuses an unknown engine before it writes anything
@@ -71,7 +74,8 @@ def answer(options: dict[str, object]) -> int | None:
     if not refs:
         return None
     seen = glance(project, refs, encode=str(options.get("encode", "frames")),
-                  engine=str(options["engine"]) if "engine" in options else None)
+                  engine=str(options["engine"]) if "engine" in options else None,
+                  music=str(options["music"]) if "music" in options else None)
     if seen.rest:
         return None
     lines = [f"skipped {routine_id} (current)" for routine_id, _, _ in seen.current] if options.get("verbose") else []

@@ -101,6 +101,9 @@ class Program:
     author: str = _DEFAULT["author"]
     loudness: float = _DEFAULT["loudness"]  # LUFS
     engine: str = _DEFAULT["engine"]
+    music: str | tuple[str, ...] = _DEFAULT["music"]  # "none", "default", or files relative to the routines folder
+    music_level: int = _DEFAULT["music_level"]  # LU under the speech, between lines
+    music_duck: int = _DEFAULT["music_duck"]  # LU under the speech, under a line or tone
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,8 @@ class Routine:
     intro: Line | None
     steps: tuple[Step, ...]
     where: Where
+    music: str | tuple[str, ...] | None = None  # the day's own (as Program.music); None: program.yaml's
+    music_where: Where | None = None  # where the day's own music is written
 
     @property
     def equipment(self) -> tuple[str, ...]:

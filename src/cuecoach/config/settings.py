@@ -37,11 +37,17 @@ MIN_LUFS, MAX_LUFS = -30, -10  # the loudness targets program.yaml accepts
 STEREO_LUFS = -16  # the target of players that expect stereo, which a message offers beside the default
 MIN_YEAR, MAX_YEAR = 1900, 2200
 MAX_WEEK = 52
+# music under the voice, in LU under the speech: a comfortable bed between lines (about 8 to 10 LU under,
+# never closer than 6), and ducked under a line or tone at least 10 LU (Torcoli et al., JAES 2019)
+MIN_MUSIC_LU, MAX_MUSIC_LU = 6, 12
+MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
 
 ENGINES = ("pyttsx3", "piper")
 LEAD_INS = ("count", "pips")  # before every start: the countdown words, or the pip sound
 INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder later; full: always in full
 BITRATE = re.compile(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k")  # constant MP3 rates
+MUSIC = Structured("none, default, or a list of audio files", "files in the routines folder (or below it) "
+                   "that ffmpeg reads, played in order and looped")
 IMAGE = re.compile(r".*\.(jpg|jpeg|png)", re.IGNORECASE)
 
 BLOCK = Number(MIN_BLOCK_S, MAX_BLOCK_S, example=30)
@@ -123,6 +129,12 @@ PROGRAM = (
             "later; full: always in full", "auto"),
     Setting("sides", SIDES, "how sides are named, first side first, unless an exercise names its own",
             ("left side", "right side")),
+    Setting("music", MUSIC, "music under the voice: none, default (cuecoach's own calm bed), or audio files, "
+            "played in order and looped", "none"),
+    Setting("music_level", Number(MIN_MUSIC_LU, MAX_MUSIC_LU, integer=True), "how far the music sits under the "
+            "speech between lines, in LU", 9),
+    Setting("music_duck", Number(MIN_DUCK_LU, MAX_DUCK_LU, integer=True), "how far the music sits under the "
+            "speech while a line or a tone plays, in LU (at least music_level)", 18),
 )
 
 # --- exercises.yaml: the library, and what a day's entry may change ---------------------------------
@@ -170,6 +182,7 @@ DAY = (
     Setting("day", Number(1, 7, integer=True, example=1), "the day of its week; it must match the file's name",
             0, fallback="the file's name (weekW-dayD)"),
     Setting("intro", Spoken(), "the day's opening line"),
+    Setting("music", MUSIC, "the day's music, instead of program.yaml's", fallback="program.yaml's music"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
                                     "at least one; the timed blocks, and the whole day all told, under "
                                     f"{MAX_ROUTINE_S // 3600} hours"),

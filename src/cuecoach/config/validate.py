@@ -9,6 +9,7 @@ default stands in while the rest is checked); a part that cannot stand without i
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import PurePosixPath
 from typing import Any
 
 from cuecoach.config.options import Group, Phrase, Setting, defaults, find, required
@@ -19,12 +20,52 @@ from cuecoach.config.settings import DAY, EXERCISE, ITEM, MAX_ROUTINE_S, PROGRAM
 from cuecoach.config.yamlsrc import Node, describe, show
 from cuecoach.errors import Where
 
+PROGRAM_DEFAULTS = defaults(PROGRAM)
 _DAY_OWN = tuple(setting for setting in ITEM if setting not in TIMING)  # a day's timing is read once its id is known
 
 
 def _given(values: dict[str, Any]) -> dict[str, Any]:
     """The values read without a problem."""
     return {key: value for key, value in values.items() if value is not None}
+
+
+def music(node: Node, what: str, problems: Problems) -> str | tuple[str, ...] | None:
+    """A `music` value: none, default, or one or more audio files, relative to the routines folder."""
+    value = node.value
+    if value in ("none", "default"):
+        return str(value)
+    items = value if isinstance(value, tuple) else (node,)
+    names = []
+    for item in items:
+        name = item.value if isinstance(item, Node) else item
+        where = item.where if isinstance(item, Node) else node.where
+        if not isinstance(name, str) or not name.strip() or name in ("none", "default"):
+            problems.append((where, f"{what} must be none, default, or audio files in the routines folder, not "
+                                    f"{describe(item) if isinstance(item, Node) else show(name)}; write "
+                                    "music: default, or music: [calm.ogg]"))
+            return None
+        path = PurePosixPath(name.replace("\\", "/"))
+        if path.is_absolute() or ".." in path.parts:
+            problems.append((where, f"{what} names {show(name)}, outside the routines folder; put the file in "
+                                    "the routines folder and give its name, like calm.ogg"))
+            return None
+        names.append(name)
+    if not names:
+        problems.append((node.where, f"{what} lists no file; write music: none, or name a file, like [calm.ogg]"))
+        return None
+    return tuple(names)
+
+
+def _music_values(top: Mapping, values: dict[str, Any], problems: Problems) -> None:
+    """program.yaml's music, and its depth under the speech: never shallower than the bed between lines."""
+    if "music" in top and (found := music(top["music"][1], "'music'", problems)) is not None:
+        values["music"] = found
+    level, duck = values.get("music_level", PROGRAM_DEFAULTS["music_level"]), values.get("music_duck")
+    if duck is not None and duck < level:
+        problems.append((top["music_duck"][1].where, f"'music_duck' is {duck:g} LU, less than music_level "
+                                                     f"({level:g}); give at least {level:g}, such as "
+                                                     f"{PROGRAM_DEFAULTS['music_duck']:g}"))
+        values.pop("music_duck")
 
 
 # --- program.yaml ----------------------------------------------------------------------------------------
@@ -69,6 +110,7 @@ def _program_values(top: Mapping, problems: Problems) -> dict[str, Any]:
         if setting.alias_of and setting.key in values:  # an older name: read when the newer one is not given
             values.setdefault(setting.alias_of, values.pop(setting.key))
     values["equipment"] = _equipment(top, problems)
+    _music_values(top, values, problems)
     for setting in PROGRAM:
         if isinstance(setting.kind, Group):
             values[setting.key] = _group(top, setting, problems)
@@ -279,6 +321,7 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
     before = len(problems)
     check_keys(top, DAY, "the routine", root.where, problems)
     fields = read_fields(top, DAY, "", problems)
+    own_music = music(top["music"][1], "'music'", problems) if "music" in top else None
     steps = _steps(top["exercises"][1], library, known_ids, problems) if "exercises" in top else []
     if len(problems) > before or not steps:
         return None
@@ -286,4 +329,5 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
     return Routine(
         id=routine_id, title=fields["title"].text, week=fields.get("week") or left_out["week"],
         day=fields.get("day") or left_out["day"], intro=fields.get("intro"), steps=tuple(steps), where=root.where,
+        music=own_music, music_where=top["music"][1].where if own_music is not None else None,
     )

@@ -16,6 +16,7 @@ needs the base URL. Days that are not built yet are listed by the page but left 
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import os
@@ -28,11 +29,11 @@ from urllib.parse import urljoin
 
 from cuecoach import system
 from cuecoach.builder.cover import cover_path
-from cuecoach.builder.export import read_json, write_text_if_changed
+from cuecoach.builder.export import one_line, read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
 from cuecoach.config.schema import Program
-from cuecoach.errors import InputError, Where
+from cuecoach.errors import BuildError, InputError, Where
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.timeline import Timeline, read_timeline
 from cuecoach.site.feed import Episode, Show, feed_xml
@@ -129,10 +130,12 @@ def _vtt_time(ms: int) -> str:
 
 
 def webvtt(timeline: Timeline) -> str:
-    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends)."""
+    """A WebVTT transcript: each spoken line from its start until the next begins (or its slot ends).
+    A line's text is one line (a blank one would end its cue), with &, < and > escaped (WebVTT reads tags and
+    entities in a cue, and "-->" as a cue's timing)."""
     cues = ["WEBVTT", ""]
     for number, line in enumerate(timeline.lines, 1):
-        text = line.text.replace("-->", "->").replace("\n", " ")
+        text = html.escape(one_line(line.text), quote=False)
         cues += [str(number), f"{_vtt_time(line.at_ms)} --> {_vtt_time(max(line.end_ms, line.at_ms + 1))}", text, ""]
     return "\n".join(cues)
 
@@ -196,7 +199,8 @@ def _write(target: Path, data: str | bytes) -> None:
 
 
 def _json(data: dict) -> str:
-    return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
+    # ASCII, every other character escaped: a lone surrogate from a YAML escape is valid JSON then, and encodes
+    return json.dumps(data, indent=1, ensure_ascii=True) + "\n"
 
 
 def sources_state(project: Project) -> list[tuple[str, int, int]]:
@@ -218,7 +222,11 @@ def _claim(folder: Path, checked: bool) -> None:
     if checked and folder.is_dir() and not (folder / MARKER).is_file() and any(folder.iterdir()):
         raise InputError((Where(shown(folder)), "this folder is not empty, and it is not a site cuecoach made; "
                                                 "publish to a new or empty folder"))
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # read-only, or a file where a folder should be
+        raise BuildError(f"{shown(folder)}: cannot make the site's folder here: {exc.strerror}; "
+                         "choose a folder you can write to") from None
     _write(folder / MARKER, "A site made by `cuecoach publish` or `cuecoach serve`: its files are replaced "
                             "each time.\n")
 
