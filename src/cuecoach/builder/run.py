@@ -64,6 +64,8 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
     sounds = read_sounds(project, days.series.program)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
+    if project.cache.is_dir():  # a killed build's cache entries and scratch files (the stock's encode)
+        system.remove_stale_parts(project.cache, recursive=True)
     todo: list[Job] = []
     for ref in seen.rest:
         try:
