@@ -221,7 +221,8 @@ DAY = (
     Setting("quiet", Flag(), "a quiet day: no lines are added to keep long blocks company", False),
     Setting("music", MUSIC, "the day's music, instead of program.yaml's", fallback="program.yaml's music"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
-                                    f"at least one; the timed blocks under {MAX_ROUTINE_S // 3600} hours"),
+                                    "at least one; the timed blocks, and the whole day all told, under "
+                                    f"{MAX_ROUTINE_S // 3600} hours"),
             "the day's exercises, in order", REQUIRED),
 )
 

@@ -204,6 +204,18 @@ def _where_of(given: Any, key: str) -> Where | None:
     return given[key][1].where if isinstance(given, dict) and key in given else None
 
 
+SIDED = ("sides", "side2_cues", "switch", "switch_time")  # the keys that shape the two sides (per_side, reps_per_side)
+
+
+def _sides_unused(given: Mapping, timing: Timing, what: str, problems: Problems) -> bool:
+    """Whether `given` holds a key of the two sides (SIDED) where the timing has none (plain work): each is
+    reported at its line, as it would be left out without a word."""
+    unused = [key for key in SIDED if key in given] if timing.sides == 1 else []
+    problems += [(given[key][0], f"'{key}' has no effect on {what}, timed as plain work ('work') with no sides; "
+                                 f"time it with 'per_side', or remove '{key}'") for key in unused]
+    return bool(unused)
+
+
 def _gear(given: Mapping, what: str, equipment: dict[str, str], problems: Problems) -> tuple[str, ...]:
     """An entry's equipment: ids that program.yaml names."""
     gear: list[str] = []
@@ -245,6 +257,8 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
         t_node = given["timing"][1]
         if (t_fields := read_group(find(EXERCISE, "timing"), t_node, f"{what} ", problems)) is not None:
             timing = merge_timing(None, t_fields, t_node.where, problems, _where_of(t_node.value, "tempo"))
+    if timing is not None:
+        _sides_unused(given, timing, what, problems)
     if len(problems) > before or timing is None or "name" not in fields:
         return None
     name: Line = fields["name"]
@@ -313,6 +327,8 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
         if timing is None:
             return None
         exercise = replace(exercise, timing=timing)
+    if _sides_unused(given, exercise.timing, f"exercise {number} ('{ex_id}')", problems):
+        return None
     if any(value is None for value in fields.values()):
         return None
     full = fields.pop("instruction", None) == "full" or "setup" in fields  # a day's own setup is said in full

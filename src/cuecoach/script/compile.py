@@ -54,7 +54,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
-from cuecoach.config.settings import MAX_RATE
+from cuecoach.config.settings import MAX_RATE, MAX_ROUTINE_S
 from cuecoach.errors import InputError, Where
 from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
 from cuecoach.script.talk import Speaker, announce_duration, round10, to_ms
@@ -305,6 +305,15 @@ def _compile(routine: Routine, program: Program, known: frozenset[str], where: P
     return compiler
 
 
+def _length_problems(routine: Routine, duration_ms: int) -> Problems:
+    """A day longer than MAX_ROUTINE_S, all told: the one limit for its blocks, rests, quiet times and talk."""
+    if duration_ms <= MAX_ROUTINE_S * 1000:
+        return []
+    return [(routine.where, f"{routine.id} lasts {duration_ms / 60_000:.0f} minutes with its rests, quiet times "
+                            f"(setup_time, switch_time) and talk; keep a day under {MAX_ROUTINE_S // 60} minutes "
+                            "(shorter quiet times, fewer sets, or split the day)")]
+
+
 def _count_word_problems(program: Program) -> Problems:
     return [(word.where, f"countdown word '{word.text}' takes longer than one second to say; use a single "
                          "short word") for word in program.countdown
@@ -337,7 +346,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     """
     place_ = place_ or Place()
     compiler = _compile(routine, program, known, place_, alone)
-    problems = _count_word_problems(program)
+    problems = _count_word_problems(program) + _length_problems(routine, compiler.duration)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where, place_)
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"
