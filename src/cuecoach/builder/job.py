@@ -88,8 +88,8 @@ class Summary:
 
 
 def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series that counts in or out with pips."""
-    pips = "pips" in (program.lead_in, program.count_out)
+    """The sound files a build uses: the pip only for a series that counts in, out or reps with pips."""
+    pips = "pips" in (program.lead_in, program.count_out, program.rep_count)
     sounds = {}
     for name in (s for s in SOUNDS if s != "pip" or pips):
         path = project.sounds / f"{name}.wav"
