@@ -198,6 +198,13 @@ class SiteServer(ThreadingHTTPServer):
                 self.refresh()
                 self._refreshed_at = time.monotonic()
 
+    def refresh_now(self) -> None:
+        """Remake the site now if it is stale (`serve --watch`, after a rebuild), never while a request does."""
+        if self.refresh is not None:
+            with self._refresh_lock:
+                self.refresh()
+                self._refreshed_at = time.monotonic()
+
     def handle_error(self, request, client_address) -> None:
         pass  # a client that vanished mid-answer is normal for audio; it must not print a traceback
 
