@@ -21,6 +21,8 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from watchfiles import Change, DefaultFilter, watch
+
 from cuecoach.cli.messages import site_summary
 from cuecoach.config.project import Project, shown
 from cuecoach.errors import CueError
@@ -32,6 +34,7 @@ if TYPE_CHECKING:  # for annotations only: the console is the caller's, the serv
     from cuecoach.site.serve import SiteServer
 
 SETTLE_MS = 300  # a file quiet this long is taken as saved: an editor's save (write, rename, touch) ends within it
+WAKE_MS = 1000  # without changes, the watch wakes this often (and says it watches the first time)
 GROUP_MS = 3000  # files that keep changing (a checkout, a copy of many) are built together after at most this long
 
 
@@ -40,22 +43,30 @@ def watched(project: Project) -> list[Path]:
     return [folder for folder in dict.fromkeys((project.routines, project.sounds)) if folder.is_dir()]
 
 
-def watch_builds(project: Project, rebuild: Callable[[], object], err: Console,
-                 after: Callable[[], None] | None = None) -> None:
+def watch_builds(project: Project, rebuild: Callable[[], object], err: Console) -> None:
     """Until Ctrl-C (KeyboardInterrupt, raised): when files in the watched folders change and settle, name
-    them, `rebuild`, then call `after`."""
-    from watchfiles import DefaultFilter, watch
-
+    them and `rebuild`."""
     folders = watched(project)
     ignore = DefaultFilter(ignore_paths=[project.output.resolve(), project.cache.resolve()])
-    err.print(f"watching {' and '.join(shown(folder) for folder in folders)}: a saved edit rebuilds the days "
-              "it changes", markup=False)
-    for changes in watch(*folders, watch_filter=ignore, step=SETTLE_MS, debounce=GROUP_MS):
-        names = sorted({shown(Path(path)) for _, path in changes})
-        err.print(f"changed: {', '.join(names)}", markup=False)
+    ready = False
+    # an empty set each WAKE_MS without changes: the first says the system watches (an edit from then on is seen)
+    for changes in watch(*folders, watch_filter=ignore, step=SETTLE_MS, debounce=GROUP_MS, rust_timeout=WAKE_MS,
+                         yield_on_timeout=True):
+        if not ready:
+            ready = True
+            err.print(f"watching {' and '.join(shown(folder) for folder in folders)}: a saved edit rebuilds the "
+                      "days it changes", markup=False)
+        if not changes:
+            continue
+        err.print(f"changed: {', '.join(changed_names(changes)) or 'a temporary file'}", markup=False)
         rebuild()
-        if after is not None:
-            after()
+
+
+def changed_names(changes: set[tuple[Change, str]]) -> list[str]:
+    """The files that changed, as the user knows them: not an editor's temporary file, made and gone meanwhile."""
+    made = {path for change, path in changes if change == Change.added}
+    gone = {path for change, path in changes if change == Change.deleted}
+    return sorted({shown(Path(path)) for _, path in changes if path not in made & gone or Path(path).exists()})
 
 
 def site_refresher(project: Project, url: str, err: Console, watch: bool) -> Callable[[Path], None]:
@@ -82,6 +93,16 @@ def site_refresher(project: Project, url: str, err: Console, watch: bool) -> Cal
     return refresh
 
 
+def _rebuild_while_serving(server: SiteServer, rebuild: Callable[[], object]) -> None:
+    """Rebuild, then remake the site (requests meanwhile serve it as it was)."""
+    server.building.set()
+    try:
+        rebuild()
+    finally:
+        server.building.clear()
+    server.refresh_now()
+
+
 def serve_site(server: SiteServer, project: Project, url: str, make_site: Callable[[], Site], err: Console,
                rebuild: Callable[[], object] | None = None) -> None:
     """Make the site (`make_site`), say where it is, and serve it until interrupted (KeyboardInterrupt, raised);
@@ -101,6 +122,6 @@ def serve_site(server: SiteServer, project: Project, url: str, make_site: Callab
     serving = threading.Thread(target=server.serve_forever, name="serve", daemon=True)
     serving.start()
     try:
-        watch_builds(project, rebuild, err, after=server.refresh_now)
+        watch_builds(project, partial(_rebuild_while_serving, server, rebuild), err)
     finally:
         server.shutdown()  # the serving thread ends its loop; the caller closes the socket

@@ -4,8 +4,8 @@
     index.html, player.*     the web player (package data: plain HTML, CSS and JS), coach.js, sw.js
     manifest.webmanifest     the installed web app, named by the series' title
     site.json                the series for the player: every day, built or not, in order; a built day's
-                             track as audio/<day>.mp3?v=<version>, the version from the hash of the MP3's
-                             ends (a rebuilt track has a new address: no cache holds its old bytes for it);
+                             track as audio/<day>.mp3?v=<version>, the version from its build key (a track
+                             made anew has a new address: no cache holds the old bytes for it);
                              "watch": true while `serve --watch` runs, and the open page then polls this
                              file and reloads a day whose version changed
     cover.jpg                the series' cover
@@ -67,7 +67,7 @@ class Day:
     duration_ms: int
     mp3: Path | None
     timeline: Timeline | None
-    version: str = ""  # what changes when the track does: part of the hash of its ends (builder/current.py)
+    version: str = ""  # what changes when the track does: the start of its build key (builder/job.py)
 
 
 @dataclass(frozen=True)
@@ -109,9 +109,9 @@ def collect_days(project: Project) -> tuple[Program, list[Day]]:
 
 
 def _version(data: dict | None) -> str:
-    """The track's version: the start of the hash of its ends that its JSON recorded (a rebuilt track's differs)."""
-    seal = (data or {}).get("mp3")
-    return str(seal.get("ends", ""))[:VERSION_CHARS] if isinstance(seal, dict) else ""
+    """The track's version: the start of the build key its JSON recorded (what it was made from: a track is made
+    anew only when its key changes, or its file was damaged and it is made again the same)."""
+    return str((data or {}).get("build_key", ""))[:VERSION_CHARS]
 
 
 def minutes(ms: int) -> str:

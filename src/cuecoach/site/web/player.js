@@ -370,7 +370,9 @@
       if (t - lastSaved > SAVE_EVERY_MS / 1000 || t < lastSaved) { lastSaved = t; savePosition(); }
       if (audio.duration && t >= audio.duration * PLAYED_SHARE) markPlayed(day.id);
     }
+    let gone = false;  // left: the pause and the reset that leaving causes come after, and must not be saved
     function savePosition() {
+      if (gone) return;
       const positions = recall("positions", {});
       positions[day.id] = audio.currentTime;
       remember("positions", positions);
@@ -415,6 +417,7 @@
       awake();
       if (!audio.paused) audio.pause();
       savePosition();
+      gone = true;
       audio.removeAttribute("src");
       audio.load();
     };
