@@ -155,3 +155,19 @@ def test_right_clips_pass_the_length_check_at_the_ends_of_the_rate_range(tmp_pat
     for text in texts:
         low, high = spoken.expected_range_ms(text, rate, "pyttsx3")
         assert low <= len(clips[text]) / 2 * 1000 / sound.FRAME_RATE <= high, text
+
+
+def test_say_speaks_what_a_build_would_with_either_engine(project: Path, tmp_path: Path) -> None:
+    """Numbers are spelled out before the length check, as in a build: "45" is "forty-five"."""
+    for engine in ("pyttsx3", "piper"):
+        out = tmp_path / f"hold-{engine}.wav"
+        done = run_cli("say", "Hold 45 seconds.", "--engine", engine, "-o", str(out), cwd=project, check=False)
+        assert done.returncode == 0, done.stderr
+        assert 0.8 < len(decode(out)) / RATE < 3.0
+
+
+def test_say_refuses_empty_text_in_one_line(project: Path) -> None:
+    for text in ("", "  ", "!!"):
+        done = run_cli("say", text, cwd=project, check=False)
+        assert done.returncode == 2 and "no words to speak" in done.stderr
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -1,4 +1,15 @@
-"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates."""
+"""Text for the ear: numbers and symbols spelled out, durations in words, speaking-time estimates.
+
+``as_said`` is the one normalisation of a line before it is spoken: the build and ``cuecoach say`` both use it,
+so a line heard with ``say`` is the line a build speaks. Degrees, units of time, clock-style times and ranges
+read as a person says them: "90°" is "ninety degrees", "30 s" "thirty seconds", "1:30" "one minute thirty",
+"10-15 s" "ten to fifteen seconds".
+
+Text is read as a person would read it aloud (``spoken``): web addresses and email addresses by their parts
+("example dot com slash help", "coach at example dot com"), units after a number in words ("5 km":
+"five kilometers"), common abbreviations in full ("e.g.": "for example"), markup and LRC timestamps left out.
+The speech engine says exactly that text, and the length estimate counts it, so the two agree.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +24,56 @@ def number_words(n: int) -> str:
     return num2words(n)
 
 
+# Read first, before the symbols they hold ('/', '.', '@') are read on their own.
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.I)  # <b>, </i>, <br/>: markup, not words
+_LRC_TIME = re.compile(r"\[\d{1,3}:\d{2}(?:[.:]\d{1,3})?\]")  # [00:12.34]: a lyrics timestamp
+_TLDS = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|app|info|dev|me|fit|health"
+_EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\b", re.I)
+_URL = re.compile(rf"(?:\bhttps?://|\bwww\.|\b(?=[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b))"
+                  rf"[\w-]+(?:\.[\w-]+)*(?:/[\w/.-]*[\w/])?", re.I)
+_ABBREVIATIONS = [(re.compile(pattern, re.I), said) for pattern, said in (
+    (r"\be\.g\.", "for example"), (r"\bi\.e\.", "that is"), (r"\betc\.", "et cetera"),
+    (r"\bapprox\.", "about"), (r"\bvs\.?(?=\s)", "versus"))]
+# units after a number, singular and plural (American spelling, like the default voice)
+_UNIT_NAMES = {("km",): "kilometer", ("m",): "meter", ("cm",): "centimeter", ("mm",): "millimeter",
+               ("mi",): "mile", ("kg",): "kilogram", ("g",): "gram", ("lb", "lbs"): "pound", ("oz",): "ounce",
+               ("s", "sec", "secs"): "second", ("min", "mins"): "minute", ("h", "hr", "hrs"): "hour"}
+_UNITS = {unit: name for units, name in _UNIT_NAMES.items() for unit in units}
+_UNIT = re.compile(rf"(?<![\w.])([-\u2013]?)(\d+(?:\.\d+)?)(\s?)({'|'.join(sorted(_UNITS, key=len, reverse=True))})"
+                   r"\b(?!\.\w)", re.I)
+
+
+def _say_url(match: re.Match[str]) -> str:
+    """A web address as a person reads it: no 'https://' or 'www.' (each 'w' is a 'double-u': three
+    syllables the estimate does not foresee), '.' and '/' as words."""
+    text = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0), flags=re.I)
+    return text.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
+
+
+def _say_unit(match: re.Match[str]) -> str:
+    """'5 km': 'five kilometers'; one of a unit is singular, unless it ends a range ('1-1 km' is rare)."""
+    dash, number, space, unit = match.groups()
+    if not space and len(number) > 3:  # "1990s" is a decade, "30s" a hold
+        return match.group(0)
+    name = _UNITS[unit.lower()]
+    return f"{dash}{number} {name}{'' if number == '1' and not dash else 's'}"
+
+
+def _read_as_said(text: str) -> str:
+    """Markup, timestamps, addresses, abbreviations and units read out (see the module's doc)."""
+    text = _LRC_TIME.sub(" ", _TAG.sub(" ", text))
+    text = _EMAIL.sub(lambda m: f"{m.group(1).replace('.', ' dot ')} at {m.group(2).replace('.', ' dot ')}", text)
+    text = _URL.sub(_say_url, text)
+    for pattern, said in _ABBREVIATIONS:
+        text = pattern.sub(said, text)
+    return _UNIT.sub(_say_unit, text)
+
+
 _SYMBOLS = [
-    (re.compile(r"(\d)\s*°"), r"\1 degree"),
+    # before a noun it names ("a 90° bend", a title's "90° Squats"), a degree is an adjective: "ninety-degree"
+    (re.compile(r"(?:^|(?<=\ban )|(?<=\ba ))(\d+)\s*°(?=\s+\w)", re.I), r"\1-degree"),
+    (re.compile(r"(?<![\d.])1\s*°"), "1 degree"),
+    (re.compile(r"(\d)\s*°"), r"\1 degrees"),
     (re.compile(r"°"), " degrees"),
     (re.compile(r"\bw/\s*", re.I), "with "),
     (re.compile(r"&"), " and "),
@@ -29,6 +88,9 @@ _TIMES = re.compile(rf"({_NUM})(?:\s*[-\u2013\u2014]\s*({_NUM}))?\s*[x\u00d7](?!
 _ORDINAL = re.compile(r"\b(\d+)(?:st|nd|rd|th)\b", re.I)  # 1st, 2nd: "first", "second"
 _NUMBER = re.compile(_NUM)
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
+# 1:30 (a minute and a half), 0:45: minutes and seconds as a coach says them
+_CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
+_SENTENCE_START = re.compile(r"(?<=[.!?] )[a-z]")  # a placeholder may begin a sentence: ". {duration}."
 _LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
 
@@ -43,17 +105,36 @@ def _say_range(low: str, high: str | None) -> str:
     return _say_number(low) + (f" to {_say_number(high)}" if high else "")
 
 
+def _say_clock(minutes: str, seconds: str) -> str:
+    """1:30 -> 'one minute thirty', 2:00 -> 'two minutes', 0:45 -> 'forty-five seconds'."""
+    m, s = int(minutes), int(seconds)
+    if m == 0:
+        return f"{num2words(s)} second{'s' * (s != 1)}"
+    said = f"{num2words(m)} minute{'s' * (m != 1)}"
+    return said + (f" {num2words(s)}" if s else "")
+
+
 @lru_cache(maxsize=8192)  # pure, and a build asks for the same few hundred lines thousands of times
 def spoken(text: str) -> str:
-    """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
+    """The text as it should be said: addresses, units and abbreviations read out, numbers, ranges, multipliers
+    and symbols in words, white space folded."""
+    text = _read_as_said(text)
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
+    text = _CLOCK.sub(lambda m: _say_clock(m.group(1), m.group(2)), text)
     text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
     text = _TIMES.sub(lambda m: f"{_say_range(m.group(1), m.group(2))} times", text)
     text = _GLUED.sub(" ", text)  # "x10", "week1": the number is a word of its own
     text = _RANGE.sub(lambda m: _say_range(m.group(1), m.group(2)), text)
     text = _NUMBER.sub(lambda m: _say_number(m.group(0)), text)
     return " ".join(text.split())
+
+
+def as_said(text: str) -> str:
+    """A line exactly as the build speaks it: spelled out, and each sentence with a capital first letter (a
+    phrase may begin a sentence with a placeholder, "{number} of {count}")."""
+    said = spoken(text)
+    return _SENTENCE_START.sub(lambda m: m.group(0).upper(), said[:1].upper() + said[1:])
 
 
 def has_words(text: str) -> bool:

@@ -6,7 +6,7 @@ Problems and warnings are (Where, message) pairs, sorted, each said once; nothin
 
 from __future__ import annotations
 
-from cuecoach.builder.job import voice_settings, with_engine
+from cuecoach.builder.job import foreign_voice, voice_settings, with_engine
 from cuecoach.builder.music import problems as music_problems
 from cuecoach.config.load import Days, Series, load_series
 from cuecoach.config.project import Project, misnamed_files, routine_ids, shown
@@ -53,12 +53,16 @@ def check(project: Project, engine: str | None = None) -> tuple[list[tuple], lis
         return sorted(set(problems)), []
     program = with_engine(program, engine)
     problems += voice_problems(project, program)
+    if foreign_voice(program) and "voice" in program.where:
+        warnings.append((program.where["voice"], f"warning: 'voice' {program.voice} is not a Piper voice; piper "
+                                                 "speaks with its default, en_US-joe-medium (give the path of a "
+                                                 "Piper .onnx model to choose another)"))
     days = Days(project, Series(program, library, frozenset(known)))
     for routine_id in ids:
         try:
             routine = days.day(routine_id)
             problems += music_problems(project, program, routine, project.cache)
-            warnings.extend(compile_routine(routine, program, days.known(routine)).warnings)
+            warnings.extend(compile_routine(routine, program, days.known(routine), days.place(routine)).warnings)
         except InputError as exc:
             problems.extend(exc.problems)
     return sorted(set(problems)), sorted(set(warnings))

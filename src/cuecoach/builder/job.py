@@ -87,10 +87,11 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project, lead_in: str) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series whose lead-in is pips."""
+def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
+    """The sound files a build uses: the pip only for a series that counts in or out with pips."""
+    pips = "pips" in (program.lead_in, program.count_out)
     sounds = {}
-    for name in (s for s in SOUNDS if s != "pip" or lead_in == "pips"):
+    for name in (s for s in SOUNDS if s != "pip" or pips):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
@@ -125,6 +126,15 @@ def is_current(job: Job, timeline: dict) -> bool:
     return timeline.get("build_key") == job.key and outputs_whole(job.mp3, timeline)
 
 
+def foreign_voice(program: Program, engine: str | None = None) -> bool:
+    """Whether program.yaml's voice is another engine's (en-us, espeak's, with engine: piper): that engine
+    then speaks with its default voice, and `check` warns at the voice's line."""
+    from cuecoach.synth import piper_engine
+
+    return (engine or program.engine) == piper_engine.NAME and bool(program.voice) \
+        and not piper_engine.names_voice(program.voice or "")
+
+
 def with_engine(program: Program, engine: str | None) -> Program:
     """The program, speaking with `engine` if one was given on the command line: another engine than
     program.yaml's speaks with its own default voice (a voice belongs to its engine)."""
@@ -138,7 +148,7 @@ def voice_settings(project: Project, program, engine: str | None = None) -> Voic
     from cuecoach.synth.clips import VoiceSettings
 
     engine = engine or program.engine
-    voice = program.voice
+    voice = None if foreign_voice(program, engine) else program.voice  # the engine's own default
     if voice and voice.lower().endswith(".onnx"):  # a Piper model in the routines folder
         voice = str((project.routines / voice).resolve())
     return VoiceSettings(voice, program.rate, engine=engine, loudness=program.loudness)
@@ -153,7 +163,7 @@ def prepare(days: Days, ref: str, sounds: dict[str, bytes], encode: str = "frame
     """
     project, routine = days.project, days.day(ref)
     program = with_engine(days.series.program, engine)
-    script = compile_routine(routine, program, days.known(routine))
+    script = compile_routine(routine, program, days.known(routine), days.place(routine))
     settings = voice_settings(project, program)
     track = track_number(days.order, routine.id)
     gear = ", ".join(script.equipment)

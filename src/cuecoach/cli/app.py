@@ -173,7 +173,7 @@ def plan(
     _check_engine(engine)
     try:
         loaded = load_routine(_project(routines), routine)
-        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known)
+        script = compile_routine(loaded.routine, with_engine(loaded.program, engine), loaded.known, loaded.place)
     except CueError as exc:
         if _debug:
             raise
@@ -249,7 +249,8 @@ def say(
                                                 "[default: play it, and keep it in a temp file].")] = None,
     engine: EngineOpt = None, routines: RoutinesOpt = None,
 ) -> None:
-    """Speak one line with the program's voice, rate and loudness, to hear wording or a voice in a second."""
+    """Speak one line with the program's voice, rate and loudness, exactly as a build would say it (numbers and
+    symbols spelled out, the same length check), to hear wording or a voice in a second."""
     import shutil
     import subprocess
     import tempfile
@@ -257,13 +258,18 @@ def say(
     from cuecoach.audio import sound
     from cuecoach.builder.job import voice_settings
     from cuecoach.config.load import load_series_or_raise
+    from cuecoach.spoken import as_said, has_words
     from cuecoach.synth.clips import synthesize
 
     _check_engine(engine)
+    if not has_words(text):  # nothing a voice could say: an empty clip would fail its length check
+        err.print(f"error: say: {text!r} has no words to speak; give the line in quotes, such as "
+                  "cuecoach say \"Hold 45 seconds.\"", markup=False)
+        raise typer.Exit(2)
     project = _project(routines)
     try:
         program = with_engine(load_series_or_raise(project).program, engine)
-        pcm = synthesize(text, voice_settings(project, program))
+        pcm = synthesize(as_said(text), voice_settings(project, program))  # the words as a build says them
         target = out or Path(tempfile.mkdtemp(prefix="cuecoach-say-")) / "say.wav"
         system.write_atomic(target, sound.wav_bytes(pcm))
     except CueError as exc:

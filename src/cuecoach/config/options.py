@@ -70,6 +70,16 @@ class SpokenLines:
 
 
 @dataclass(frozen=True)
+class Flag:
+    """Yes or no: true or false."""
+
+    type_name = "true or false"
+
+    def limits(self) -> str:
+        return "true, false"
+
+
+@dataclass(frozen=True)
 class Number:
     """A number within limits: seconds, to a tenth, or a whole number."""
 
@@ -116,11 +126,12 @@ class Choice:
 
 @dataclass(frozen=True)
 class Phrase:
-    """A spoken line that may use these {placeholders}, filled in when it is said."""
+    """A spoken line that may use these {placeholders}, filled in when it is said; or a list of such lines, the
+    alternatives a build takes in turn (script/vary.py)."""
 
     placeholders: tuple[str, ...] = ()
 
-    type_name = "phrase"
+    type_name = "phrase, or a list of alternatives"
 
     def limits(self) -> str:
         return ", ".join(f"{{{name}}}" for name in self.placeholders) or "no placeholders"
@@ -152,7 +163,7 @@ class Structured:
         return self.shape
 
 
-Kind = Text | Spoken | SpokenLines | Number | Lufs | Choice | Phrase | Group | Structured
+Kind = Text | Spoken | SpokenLines | Flag | Number | Lufs | Choice | Phrase | Group | Structured
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import difflib
 import re
 import string
+import unicodedata
 from typing import Any
 
 from cuecoach.config.options import (
     MAX_TEXT_CHARS,
     Choice,
+    Flag,
     Group,
     Lufs,
     Number,
@@ -60,6 +62,12 @@ def check_keys(given: Mapping, table: tuple[Setting, ...], what: str, at: Where,
             problems.append((at, f"{what} is missing '{key}'; add it"))
 
 
+def _control(folded: str) -> str | None:
+    """The first control or format character left in text once its white space is folded, named: 'U+001B'."""
+    found = next((ch for ch in folded if unicodedata.category(ch) in ("Cc", "Cs")), None)
+    return None if found is None else f"U+{ord(found):04X}"
+
+
 def text(node: Node, what: str, problems: Problems) -> str | None:
     """Text as written: a number stays as typed (``1.50``), white space is folded."""
     value = node.value
@@ -71,6 +79,9 @@ def text(node: Node, what: str, problems: Problems) -> str | None:
         return None
     raw = str(node.text if node.text is not None and not isinstance(value, str) else value)
     folded = " ".join(raw[: MAX_TEXT_CHARS * 10].split())
+    if (control := _control(folded)) is not None:  # a NUL or an ANSI escape would land raw in the .lrc and .vtt
+        problems.append((node.where, f"{what} holds a control character ({control}); remove it"))
+        return None
     if value is None or not folded:
         problems.append((node.where, f"{what} is empty; write the text"))
         return None
@@ -139,6 +150,14 @@ def number(node: Node, what: str, low: float, high: float, problems: Problems,
     return int(value) if integer else float(value)
 
 
+def flag(node: Node, what: str, problems: Problems) -> bool | None:
+    if not isinstance(node.value, bool):
+        problems.append((node.where, f"{what} is {show(node) if node.value is not None else 'empty'}; write "
+                                     "true or false"))
+        return None
+    return node.value
+
+
 def choice(node: Node, what: str, choices: tuple[str, ...], problems: Problems) -> str | None:
     if not isinstance(node.value, str) or node.value not in choices:
         hint = suggest(node.value, choices) if isinstance(node.value, str) else ""
@@ -193,6 +212,18 @@ def _choice(kind: Choice, node: Node, what: str, problems: Problems) -> str | No
     return str(node.value)
 
 
+def _phrases(placeholders: tuple[str, ...], node: Node, what: str, problems: Problems) -> tuple[Line, ...] | None:
+    """A phrase, or a list of alternatives: each one read as a phrase."""
+    if not isinstance(node.value, tuple):
+        said = _phrase(placeholders, node, what, problems)
+        return None if said is None else (said,)
+    if not node.value:
+        problems.append((node.where, f"{what} is an empty list; write the phrase, or a list of alternatives"))
+        return None
+    alternatives = [_phrase(placeholders, item, what, problems) for item in node.value]
+    return None if None in alternatives else tuple(item for item in alternatives if item is not None)
+
+
 def _phrase(placeholders: tuple[str, ...], node: Node, what: str, problems: Problems) -> Line | None:
     said = line(node, what, problems)
     if said is None:
@@ -226,6 +257,8 @@ def read(setting: Setting, node: Node, what: str, problems: Problems) -> Any:
         return line(node, what, problems)
     if isinstance(kind, SpokenLines):
         return _spoken_lines(kind, node, what, problems)
+    if isinstance(kind, Flag):
+        return flag(node, what, problems)
     if isinstance(kind, Number):
         example = kind.example if kind.example is not None else setting.default
         return number(node, what, kind.low, kind.high, problems, kind.integer, example)
@@ -234,7 +267,7 @@ def read(setting: Setting, node: Node, what: str, problems: Problems) -> Any:
     if isinstance(kind, Choice):
         return _choice(kind, node, what, problems)
     if isinstance(kind, Phrase):
-        return _phrase(kind.placeholders, node, what, problems)
+        return _phrases(kind.placeholders, node, what, problems)
     raise TypeError(f"{setting.key}: a {type(kind).__name__} is read by validate.py")
 
 

@@ -67,6 +67,8 @@ class Exercise:
     side2_cues: tuple[Line, ...] | None
     switch_time: float | None
     setup_time: float | None
+    set_cues: tuple[Line, ...] | None = None
+    quiet: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,13 +87,14 @@ class Program:
     title: str
     equipment: dict[str, str]
     gaps: Gaps
-    phrases: dict[str, Line]
+    phrases: dict[str, tuple[Line, ...]]  # each phrase's alternatives (one, for a phrase written as a line)
     countdown: tuple[Line, Line, Line]
     where: dict[str, Where] = field(default_factory=dict)  # key -> position, for later errors
     voice: str | None = _DEFAULT["voice"]  # None: the engine's default voice
     rate: int = _DEFAULT["rate"]  # words a minute
     bitrate: str = _DEFAULT["bitrate"]
     lead_in: str = _DEFAULT["lead_in"]
+    count_out: str = _DEFAULT["count_out"]
     instruction: str = _DEFAULT["instruction"]
     sides: tuple[Line, Line] = (Line(_DEFAULT["sides"][0], Where(PROGRAM_FILE)),
                                 Line(_DEFAULT["sides"][1], Where(PROGRAM_FILE)))
@@ -104,6 +107,24 @@ class Program:
     music: str | tuple[str, ...] = _DEFAULT["music"]  # "none", "default", or files relative to the routines folder
     music_level: int = _DEFAULT["music_level"]  # LU under the speech, between lines
     music_duck: int = _DEFAULT["music_duck"]  # LU under the speech, under a line or tone
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a day is in its series: day `number` of `total` (1-based), and whether it ends a week or the series."""
+
+    number: int = 0  # 0: a day outside the series (a routine without a week)
+    total: int = 0
+    week: int = 0
+    last_of_week: bool = False
+
+    @property
+    def first(self) -> bool:
+        return self.number == 1
+
+    @property
+    def last(self) -> bool:
+        return self.number > 0 and self.number == self.total
 
 
 @dataclass(frozen=True)
@@ -125,6 +146,8 @@ class Routine:
     intro: Line | None
     steps: tuple[Step, ...]
     where: Where
+    closing: Line | None = None  # the day's own last words
+    quiet: bool = False  # no company lines in long holds
     music: str | tuple[str, ...] | None = None  # the day's own (as Program.music); None: program.yaml's
     music_where: Where | None = None  # where the day's own music is written
 

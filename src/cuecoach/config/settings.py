@@ -15,6 +15,7 @@ import re
 from cuecoach.config.options import (
     REQUIRED,
     Choice,
+    Flag,
     Group,
     Lufs,
     Number,
@@ -43,7 +44,8 @@ MIN_MUSIC_LU, MAX_MUSIC_LU = 6, 12
 MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
 
 ENGINES = ("pyttsx3", "piper")
-LEAD_INS = ("count", "pips")  # before every start: the countdown words, or the pip sound
+LEAD_INS = ("count", "pips", "none")  # before every start: the countdown words, the pip sound, or nothing
+COUNT_OUTS = ("count", "pips", "none")  # before every stop tone: the countdown words, the pips, or nothing
 INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder later; full: always in full
 BITRATE = re.compile(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k")  # constant MP3 rates
 MUSIC = Structured("none, default, or a list of audio files", "files in the routines folder (or below it) "
@@ -67,10 +69,12 @@ GAPS = (
             "exercise gives none", REQUIRED),
 )
 
+PLACE = ("day", "days", "week")  # where the runner is in the series: day {day} of {days}, in week {week}
+
 # The phrases a program must give, then those it may leave out: their short forms are said once a runner
 # knows them, on a week's later days.
 PHRASES = (
-    Setting("welcome", Phrase(("series", "title")), "opens the day", REQUIRED),
+    Setting("welcome", Phrase(("series", "title", *PLACE)), "opens the day", REQUIRED),
     Setting("length", Phrase(("length",)), "how long the day takes ({length}: \"fifteen minutes\")", REQUIRED),
     Setting("equipment", Phrase(("equipment",)), "what the day needs", REQUIRED),
     Setting("safety", Phrase(), "the safety line", REQUIRED),
@@ -85,16 +89,28 @@ PHRASES = (
     Setting("next_set", Phrase(("set", "sets")), "said before each later set", REQUIRED),
     Setting("next_exercise", Phrase(("name",)), "said after an exercise (the announcement names the next)",
             REQUIRED),
-    Setting("closing", Phrase(), "the day's last words", REQUIRED),
+    Setting("closing", Phrase(PLACE), "the day's last words", REQUIRED),
     Setting("countdown", SpokenLines(3, fix="give three (for 3, 2, 1), like [Three., Two., One.]"),
             "the three words before every start tone (lead_in: count)", REQUIRED),
-    Setting("welcome_short", Phrase(("series", "title", "length")), "opens a week's later days",
+    Setting("welcome_short", Phrase(("series", "title", "length", *PLACE)), "opens a week's later days",
             "{title}, about {length}."),
     Setting("equipment_short", Phrase(("equipment",)), "what the day needs, on a week's later days",
             "You need {equipment}."),
     Setting("safety_short", Phrase(), "the safety line on a week's later days", "Stop on any sharp pain."),
     Setting("side_first", Phrase(("side",)), "names the first side, before it starts", "Start with your {side}."),
     Setting("side_next", Phrase(("side",)), "names the second side, after the switch", "Now your {side}."),
+    Setting("welcome_first", Phrase(("series", "title", *PLACE)), "opens the series' first day",
+            "Welcome to {series}, day one of {days}. {title}."),
+    Setting("closing_week", Phrase(PLACE), "the last words of a week's last day",
+            "That's week {week} done. Well done. Take a moment before you get up."),
+    Setting("closing_series", Phrase(PLACE), "the last words of the series' last day",
+            "That's day {day} of {days}, and the series is done. Well done."),
+    Setting("breathing", Phrase(), "breathing reminders, said in turn to keep a long hold company",
+            ("Breathe slowly.", "Long breath out.", "Keep breathing.", "Let the breath settle.",
+             "Soft breath in, slow breath out.")),
+    Setting("encouragement", Phrase(), "encouragement, said in turn to keep a long hold company",
+            ("You're doing well.", "Stay with it.", "Nice and steady.", "Good, hold it there.",
+             "Easy and controlled.", "That's the way.")),
 )
 
 PROGRAM = (
@@ -123,8 +139,10 @@ PROGRAM = (
             "podcasts, -16 for stereo-minded players", -19.0),
     Setting("engine", Choice(ENGINES, suggest=False), "speech engine: pyttsx3 (espeak-ng) or piper (a neural "
             "voice)", "pyttsx3"),
-    Setting("lead_in", Choice(LEAD_INS), "before every start tone: count (the countdown words) or pips (three "
-            "short pips)", "count"),
+    Setting("lead_in", Choice(LEAD_INS), "before every start tone: count (the countdown words), pips (three "
+            "short pips) or none", "count"),
+    Setting("count_out", Choice(COUNT_OUTS), "before every stop tone: count (the countdown words), pips (three "
+            "short pips) or none", "count"),
     Setting("instruction", Choice(INSTRUCTIONS), "auto: an exercise's full setup the first time, its reminder "
             "later; full: always in full", "auto"),
     Setting("sides", SIDES, "how sides are named, first side first, unless an exercise names its own",
@@ -156,6 +174,9 @@ SPOKEN = (
     Setting("sides", SIDES, "how to name the two sides, first side first: [left leg, right leg]",
             fallback="program.yaml's sides"),
     Setting("side2_cues", SpokenLines(), "the second side's cues", fallback="the first cue only"),
+    Setting("set_cues", SpokenLines(), "the cues of every other later set (2, 4...), so a set never repeats "
+            "the set before it", fallback="the cues the set before did not say"),
+    Setting("quiet", Flag(), "a hold to keep quiet: no lines are added to keep a long block company", False),
     Setting("switch", Spoken(), "what to say between sides", fallback="phrases.switch_sides"),
     Setting("switch_time", QUIET, "quiet time to move between sides, after the words",
             fallback="gaps.switch_sides"),
@@ -182,9 +203,13 @@ DAY = (
     Setting("day", Number(1, 7, integer=True, example=1), "the day of its week; it must match the file's name",
             0, fallback="the file's name (weekW-dayD)"),
     Setting("intro", Spoken(), "the day's opening line"),
+    Setting("closing", Spoken(), "the day's last words, instead of the series' closing",
+            fallback="phrases.closing (closing_week, closing_series on the last day of a week, of the series)"),
+    Setting("quiet", Flag(), "a quiet day: no lines are added to keep long blocks company", False),
     Setting("music", MUSIC, "the day's music, instead of program.yaml's", fallback="program.yaml's music"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
-                                    f"at least one; the timed blocks under {MAX_ROUTINE_S // 3600} hours"),
+                                    "at least one; the timed blocks, and the whole day all told, under "
+                                    f"{MAX_ROUTINE_S // 3600} hours"),
             "the day's exercises, in order", REQUIRED),
 )
 

@@ -87,6 +87,11 @@ def _equipment(top: Mapping, problems: Problems) -> dict[str, str]:
     return equipment
 
 
+def _default_phrase(default: str | tuple[str, ...], at: Where) -> tuple[Line, ...]:
+    """A phrase left out: its declared text, or its declared alternatives, placed at its group."""
+    return tuple(Line(text, at) for text in ((default,) if isinstance(default, str) else default))
+
+
 def _group(top: Mapping, setting: Setting, problems: Problems) -> dict[str, Any] | None:
     """A group of program.yaml (gaps, phrases) with its members' defaults; None when it or a member it
     requires is missing or wrong."""
@@ -97,7 +102,7 @@ def _group(top: Mapping, setting: Setting, problems: Problems) -> dict[str, Any]
     at = top[setting.key][1].where  # a phrase left out is said as declared, and placed at its group
     for member in members:
         if not member.required:
-            values.setdefault(member.key, Line(member.default, at) if isinstance(member.kind, Phrase)
+            values.setdefault(member.key, _default_phrase(member.default, at) if isinstance(member.kind, Phrase)
                               else member.default)
     return None if any(key not in values for key in required(members)) else values
 
@@ -157,6 +162,18 @@ def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, prob
     return Timing(**values, where=where)
 
 
+SIDED = ("sides", "side2_cues", "switch", "switch_time")  # the keys that shape the two sides of a per_side exercise
+
+
+def _sides_unused(given: Mapping, timing: Timing, what: str, problems: Problems) -> bool:
+    """Whether `given` holds a key of the two sides (SIDED) where the timing has none (plain work): each is
+    reported at its line, as it would be left out without a word."""
+    unused = [key for key in SIDED if key in given] if timing.per_side is None else []
+    problems += [(given[key][0], f"'{key}' has no effect on {what}, timed as plain work ('work') with no sides; "
+                                 f"time it with 'per_side', or remove '{key}'") for key in unused]
+    return bool(unused)
+
+
 def _gear(given: Mapping, what: str, equipment: dict[str, str], problems: Problems) -> tuple[str, ...]:
     """An entry's equipment: ids that program.yaml names."""
     gear: list[str] = []
@@ -198,6 +215,8 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
         t_node = given["timing"][1]
         if (t_fields := read_group(find(EXERCISE, "timing"), t_node, f"{what} ", problems)) is not None:
             timing = merge_timing(None, t_fields, t_node.where, problems)
+    if timing is not None:
+        _sides_unused(given, timing, what, problems)
     if len(problems) > before or timing is None or "name" not in fields:
         return None
     name: Line = fields["name"]
@@ -266,6 +285,8 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
         if timing is None:
             return None
         exercise = replace(exercise, timing=timing)
+    if _sides_unused(given, exercise.timing, f"exercise {number} ('{ex_id}')", problems):
+        return None
     if any(value is None for value in fields.values()):
         return None
     full = fields.pop("instruction", None) == "full" or "setup" in fields  # a day's own setup is said in full
@@ -313,5 +334,6 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
     return Routine(
         id=routine_id, title=fields["title"].text, week=fields.get("week") or left_out["week"],
         day=fields.get("day") or left_out["day"], intro=fields.get("intro"), steps=tuple(steps), where=root.where,
+        closing=fields.get("closing"), quiet=bool(fields.get("quiet", left_out["quiet"])),
         music=own_music, music_where=top["music"][1].where if own_music is not None else None,
     )

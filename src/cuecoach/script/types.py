@@ -21,6 +21,12 @@ COUNT_STEP_MS = 1000  # countdown and lead-in: one word (or pip) a second
 COUNT_SLOT_MS = 900  # a count word's slot: one short word; the build checks the real clip against it
 COUNT_WORD_MAX_MS = 1000  # a count word longer than this at the calibration rate is not one short word
 CALLS_MIN_S = 40  # blocks this long or longer hear "halfway" and "ten seconds left"
+COMPANY_MIN_S = 20  # blocks this long or longer are kept company: no quiet stretch over QUIET_MAX_MS
+QUIET_MAX_MS = 15_000  # the longest a runner holds without a word, in a block of COMPANY_MIN_S or more
+# A line's slot is generous (spoken.estimate_ms: real speech came to 0.43 to 0.95 of it), so the quiet heard
+# is longer than the plan's: the plan keeps its stretches this much shorter.
+SLOT_MARGIN_MS = 3_000
+MAX_COMPANY_LINES = 8  # company lines a block may get: a bound on the search, never reached at 120 words a minute
 
 
 @dataclass(frozen=True)

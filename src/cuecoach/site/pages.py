@@ -97,7 +97,8 @@ def collect_days(project: Project) -> tuple[Program, list[Day]]:
     days = []
     for routine_id in routine_ids(project):
         routine = loaded.day(routine_id)
-        script = compile_routine(routine, loaded.series.program, loaded.known(routine))
+        script = compile_routine(routine, loaded.series.program, loaded.known(routine),
+                                 loaded.place(routine))
         mp3, data = project.output / f"{routine_id}.mp3", read_json(project.output / f"{routine_id}.json")
         timeline = read_timeline(data) if data is not None and mp3.is_file() else None
         exercises = tuple(dict.fromkeys(step.exercise.name for step in routine.steps))

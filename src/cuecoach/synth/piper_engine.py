@@ -51,6 +51,11 @@ def model_digest(path: str) -> str:
     return digest.hexdigest()[:16]
 
 
+def names_voice(voice: str) -> bool:
+    """Whether a 'voice' is Piper's: a model file or the bundled joe (en-us, say, is espeak's)."""
+    return voice.lower().endswith(".onnx") or voice.lower() in (DEFAULT_VOICE.lower(), "joe")
+
+
 def model_path(voice: str | None) -> Path:
     """The .onnx model a 'voice' names: the bundled joe voice, or a model file (an absolute path here)."""
     if voice and voice.lower().endswith(".onnx"):
