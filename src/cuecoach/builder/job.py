@@ -87,11 +87,16 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series that counts in or out with pips."""
+def needed_sounds(program: Program) -> tuple[str, ...]:
+    """The sounds a build uses: the pip only for a series that counts in or out with pips."""
     pips = "pips" in (program.lead_in, program.count_out)
+    return tuple(name for name in SOUNDS if name != "pip" or pips)
+
+
+def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
+    """The sound files a build uses (needed_sounds)."""
     sounds = {}
-    for name in (s for s in SOUNDS if s != "pip" or pips):
+    for name in needed_sounds(program):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
