@@ -471,3 +471,15 @@ def test_check_warns_of_a_small_cover_at_its_line_and_passes(project: Path) -> N
     assert done.returncode == 0, done.stderr
     assert f"{P}:31:8: warning: the cover is 1 x 1; podcast apps want a square image of at least 1400 x 1400" \
         in done.stderr.splitlines()
+
+
+def test_a_title_the_engine_says_longer_than_its_slot_is_named_at_the_title(project: Path) -> None:
+    # read letter by letter, these take longer than the length estimate gives them: the build fails, at the title
+    sub("short.yaml", "title: Test Day", "title: ACL MCL PCL LCL SI QL TFL ITB")(project)
+
+    done = run_cli("build", "short", cwd=project, check=False)
+
+    assert done.returncode == 1, done.stderr
+    assert f"{S}:1:8: the speech engine keeps speaking 'Test Series. ACL MCL PCL LCL SI QL TFL ITB.'" in done.stderr
+    assert f"(said in phrase 'welcome', {P}:16:12)" in done.stderr
+    assert not (project / "output" / "short.mp3").exists()

@@ -217,9 +217,13 @@ def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> di
 
 
 def speech_error(script: Script, text: str, message: str) -> BuildError:
-    """A line's speech failed: the message, after where the line was written (file:line:col)."""
-    where = next((str(e.where) for e in script.events if e.text == text and e.where), "")
-    return BuildError(f"{where + ': ' if where else ''}{message}")
+    """A line's speech failed: the message, after where the line was written (file:line:col); for a value a
+    phrase says (a title, a name), the value's line, and the phrase's."""
+    event = next((e for e in script.events if e.text == text and e.where), None)
+    if event is None:
+        return BuildError(message)
+    phrase = f" (said in phrase '{event.role.replace('-', '_')}', {event.said_in})" if event.said_in else ""
+    return BuildError(f"{event.where}: {message}{phrase}")
 
 
 def finish_day(job: Job, music_spans: list[tuple[int, int]] | None = None) -> None:
