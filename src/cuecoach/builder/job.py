@@ -88,8 +88,8 @@ class Summary:
 
 
 def needed_sounds(program: Program) -> tuple[str, ...]:
-    """The sounds a build uses: the pip only for a series that counts in or out with pips."""
-    pips = "pips" in (program.lead_in, program.count_out)
+    """The sounds a build uses: the pip only for a series that counts in, out or reps with pips."""
+    pips = "pips" in (program.lead_in, program.count_out, program.rep_count)
     return tuple(name for name in SOUNDS if name != "pip" or pips)
 
 
