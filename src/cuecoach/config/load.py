@@ -24,6 +24,19 @@ class Loaded:
     place: Place = Place()  # where the day is in the series
 
 
+def _cover_place(project: Project, program: Program | None) -> Problems:
+    """A cover that is not a file in the routines folder (or below it): what it holds is cover.py's to judge."""
+    if program is None or not program.cover:
+        return []
+    path = project.routines / program.cover
+    if not path.resolve().is_relative_to(project.routines.resolve()):
+        return [(program.where["cover"], f"'cover' names {program.cover}, outside the routines folder; put the "
+                                         "image in the routines folder and give its name, like cover.jpg")]
+    if not path.is_file():
+        return [(program.where["cover"], f"no cover image at {shown(path)}; put it there, or remove 'cover'")]
+    return []
+
+
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:
     """Load program.yaml and exercises.yaml, reporting problems; returns the library and every id it names."""
     program = library_root = None
@@ -38,10 +51,7 @@ def load_series(project: Project, problems: Problems) -> tuple[Program | None, d
             continue
         if name == PROGRAM_FILE:
             program = program_from_node(root, problems)
-            if program is not None and program.cover and not (project.routines / program.cover).is_file():
-                problems.append((program.where["cover"], f"no cover image at "
-                                                         f"{shown(project.routines / program.cover)}; "
-                                                         "put it there, or remove 'cover'"))
+            problems += _cover_place(project, program)
         else:
             library_root = root
     if program is not None and library_root is not None:

@@ -167,6 +167,7 @@ class Routine:
     quiet: bool = False  # no company lines in long holds
     music: str | tuple[str, ...] | None = None  # the day's own (as Program.music); None: program.yaml's
     music_where: Where | None = None  # where the day's own music is written
+    title_where: Where | None = None  # where the title is written (a phrase that says it names its line)
 
     @property
     def equipment(self) -> tuple[str, ...]:

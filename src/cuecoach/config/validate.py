@@ -378,4 +378,5 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
         day=fields.get("day") or left_out["day"], intro=fields.get("intro"), steps=tuple(steps), where=root.where,
         closing=fields.get("closing"), quiet=bool(fields.get("quiet", left_out["quiet"])),
         music=own_music, music_where=top["music"][1].where if own_music is not None else None,
+        title_where=fields["title"].where,
     )

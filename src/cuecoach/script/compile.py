@@ -86,7 +86,7 @@ class _Compiler(Speaker):
         for step in routine.steps:
             if last_stop is not None:
                 t = self.phrase(last_stop + SOUND_SLOT_MS["stop"] + PAUSE_MS, "next_exercise",
-                                name=step.exercise.say.text) + PAUSE_MS
+                                name=step.exercise.say) + PAUSE_MS
                 t = max(t, last_stop + to_ms(program.gaps.transition))
             last_stop = self.exercise(t, step)
         assert last_stop is not None
@@ -105,13 +105,13 @@ class _Compiler(Speaker):
         ex, timing = step.exercise, step.exercise.timing
         self.chapters.append((ex.name, t))
         t = self.phrase(t, "announce", number=number_words(step.number),
-                        count=number_words(len(self.routine.steps)), name=ex.say.text,
+                        count=number_words(len(self.routine.steps)), name=ex.say,
                         duration=announce_duration(ex)) + PAUSE_MS
         for line in self.setup_lines(step):
             t = self.say(t, self.words(line), "setup") + PAUSE_MS
         sides = self.sides(ex)
         if timing.sides == 2:
-            t = self.phrase(t, "side_first", side=sides[0].text) + PAUSE_MS
+            t = self.phrase(t, "side_first", side=sides[0]) + PAUSE_MS
         end = self.phrase(t, "get_ready")
         quiet = ex.setup_time if ex.setup_time is not None else self.program.gaps.get_ready
         start = self.count(end + to_ms(quiet), "lead-in")
@@ -129,7 +129,7 @@ class _Compiler(Speaker):
         """Between sides: the switch line, the side's name, quiet time to move, the lead-in. Returns the start."""
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         t = self.say(t, self.words(self.switch_line(ex)), "switch") + PAUSE_MS
-        end = self.phrase(t, "side_next", side=self.sides(ex)[1].text)
+        end = self.phrase(t, "side_next", side=self.sides(ex)[1])
         quiet = ex.switch_time if ex.switch_time is not None else self.program.gaps.switch_sides
         return self.count(end + to_ms(quiet), "lead-in")
 
@@ -146,7 +146,7 @@ class _Compiler(Speaker):
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         t = self.phrase(t, "rest", length=duration_words(rest_ms / 1000)) + PAUSE_MS
         if ex.timing.sides == 2:
-            t = self.phrase(t, "side_first", side=self.sides(ex)[0].text) + PAUSE_MS
+            t = self.phrase(t, "side_first", side=self.sides(ex)[0]) + PAUSE_MS
         lead_at = start - len(self.program.countdown) * COUNT_STEP_MS
         call = self.words(self.choose("next_set"), set=number_words(next_set),
                           sets=number_words(ex.timing.sets))

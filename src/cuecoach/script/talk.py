@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cuecoach.config.project import PROGRAM_FILE
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.errors import Where
 from cuecoach.script.types import COUNT_SLOT_MS, COUNT_STEP_MS, PAUSE_MS, SOUND_SLOT_MS, Block, Event
@@ -23,6 +24,7 @@ class Words:
     text: str
     slot_ms: int
     where: Where | None = None
+    said_in: Where | None = None  # the phrase's line, when `where` names a value it says (a title, a name)
 
 
 def to_ms(seconds: float) -> int:
@@ -66,15 +68,24 @@ class Speaker:
         return estimate_ms(text, self.program.rate, self.program.engine)
 
     def words(self, line: Line | str, slot_ms: int | None = None, /, **fields: object) -> Words:
-        """A line as it is said, with its slot: `slot_ms` if given (a count word's), else its estimate."""
+        """A line as it is said, with its slot: `slot_ms` if given (a count word's), else its estimate. A field
+        given as a Line (a title, a name) that says more than the phrase around it is where the line was
+        written: a line too long for its slot names it, and the phrase it is said in (`said_in`)."""
         raw = line.text if isinstance(line, Line) else line
-        text = as_said(raw.format(**fields) if fields else raw)
-        return Words(text, slot_ms if slot_ms is not None else self.estimate(text),
-                     line.where if isinstance(line, Line) else None)
+        plain = {key: value.text if isinstance(value, Line) else value for key, value in fields.items()}
+        text = as_said(raw.format(**plain) if fields else raw)
+        where = line.where if isinstance(line, Line) else None
+        values = [value for value in fields.values() if isinstance(value, Line)]
+        if values:
+            longest = max(values, key=lambda value: len(as_said(value.text)))
+            own = raw.format(**dict.fromkeys(plain, ""))
+            if len(as_said(longest.text)) > len(as_said(own)):
+                return Words(text, slot_ms if slot_ms is not None else self.estimate(text), longest.where, where)
+        return Words(text, slot_ms if slot_ms is not None else self.estimate(text), where)
 
     def say(self, at: int, line: Words, role: str, block: int | None = None) -> int:
         """Put a spoken line at `at`; returns the end of its slot."""
-        self.events.append(Event(at, line.slot_ms, "speech", line.text, role, line.where, block))
+        self.events.append(Event(at, line.slot_ms, "speech", line.text, role, line.where, block, line.said_in))
         return at + line.slot_ms
 
     def choose(self, key: str) -> Line:
@@ -125,7 +136,7 @@ class Speaker:
         suffix = "" if full else "_short"
         length = duration_words(60 * self.minutes)
         welcome = "welcome_first" if self.place.first else "welcome" + suffix
-        t = self.say(t, self.words(self.choose(welcome), series=program.title, title=routine.title,
+        t = self.say(t, self.words(self.choose(welcome), series=self.series_title(), title=self.title(),
                                    **self.where_fields(), **({} if full else {"length": length})),
                      welcome.replace("_", "-")) + PAUSE_MS
         if routine.intro is not None:
@@ -139,6 +150,12 @@ class Speaker:
         if full:
             t = self.phrase(t, "begin") + PAUSE_MS
         return t
+
+    def series_title(self) -> Line:
+        return Line(self.program.title, self.program.where.get("title") or Where(PROGRAM_FILE))
+
+    def title(self) -> Line:
+        return Line(self.routine.title, self.routine.title_where or self.routine.where)
 
     def setup_lines(self, step: Step) -> tuple[Line, ...]:
         """The full setup the first time an exercise comes up in the series; then its reminder."""

@@ -40,6 +40,7 @@ class Event:
     role: str  # what it is for: "cue", "halfway", "start", ...
     where: Where | None = None  # where the words were written
     block: int | None = None  # the timed block it belongs to, 1-based
+    said_in: Where | None = None  # the phrase's line, when `where` is a value it says (a title, a name)
 
     @property
     def end_ms(self) -> int:

@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from cuecoach import system
-from cuecoach.builder.cover import cover_path
+from cuecoach.builder.cover import cover_path, cover_problems
 from cuecoach.builder.export import one_line, read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
@@ -48,7 +48,6 @@ SHORT_NAME_MAX = 15  # characters: a home screen shows about this many under the
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
 COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
-COVER_MIN = 1400  # pixels: what Apple Podcasts and Spotify require of a show's artwork
 VERSION_CHARS = 12  # of a track's hash in its address: 48 bits, enough to tell one build of a day from another
 MARKER = ".cuecoach-site"  # marks a folder as ours: only then are files in it replaced or removed
 
@@ -245,24 +244,18 @@ def _claim(folder: Path, checked: bool) -> None:
                             "each time.\n")
 
 
-def _site_cover(cover: Path, target: Path, program: Program) -> list[str]:
+def _site_cover(cover: Path, target: Path) -> None:
     """The site's cover.jpg (the page, the manifest and the feed name it): the image itself when it is a
-    JPEG, else a JPEG of it. Warns about an image podcast directories would turn down."""
+    JPEG, else a JPEG of it. The image was judged first (cover.cover_problems)."""
     from PIL import Image
 
     with Image.open(cover) as image:
-        size = image.size
         if image.format == "JPEG":
             place(cover, target)
         else:
             out = io.BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=90)
             _write(target, out.getvalue())
-    if size[0] != size[1] or size[0] < COVER_MIN:
-        where = program.where.get("cover", Where("program.yaml"))
-        return [f"{where}: warning: the cover is {size[0]} x {size[1]}; podcast apps want a square image of at "
-                f"least {COVER_MIN} x {COVER_MIN}"]
-    return []
 
 
 def _write_day(folder: Path, day: Day) -> set[Path]:
@@ -302,8 +295,12 @@ def write_site(project: Project, folder: Path, base_url: str, chosen: bool = Fal
     A folder the user `chosen` must be empty, or a site made before; `watch`: tell the page to poll."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     program, days = collect_days(project)
+    problems, warned = cover_problems(project, program)  # as check and build judge it: nothing written
+    if problems:
+        raise InputError(problems)
     _claim(folder, checked=chosen)
-    warnings = _site_cover(cover_path(project, program), folder / COVER_NAME, program)
+    _site_cover(cover_path(project, program), folder / COVER_NAME)
+    warnings = [f"{where}: {message}" for where, message in warned]
     for name in STATIC:
         _write(folder / name, resources.files("cuecoach.site").joinpath("web", name).read_bytes())
     keep: set[Path] = set()
