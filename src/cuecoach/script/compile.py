@@ -25,7 +25,11 @@ Timing contract
 * Company in long holds: in a block of ``COMPANY_MIN_S`` or more, unless the exercise or
   the day is ``quiet``, no stretch of more than ``QUIET_MAX_MS`` passes without a line
   (planned ``SLOT_MARGIN_MS`` shorter): the exercise's cues not yet said, then breathing
-  reminders and encouragement in turn, near the middle of the longest quiet stretch.
+  reminders, encouragement and time calls in turn through the day, near the middle of the
+  longest quiet stretch. A time call ("twenty seconds to go") is said exactly when that
+  much is left, a multiple of ``TIME_CALL_STEP_S`` from ``TIME_CALL_MIN_S`` (below it the
+  count is near, and "ten seconds left" is the fixed call's); where none fits, the next
+  filler is tried.
 * Variety: a phrase's alternatives are taken in turn (``vary.py``); a later set does not
   repeat the form cues of the set before it (it hears ``set_cues`` on even sets, or the
   cues the set before did not say); an exercise's own switch alternates with the series'.
@@ -51,8 +55,8 @@ from itertools import pairwise
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.config.settings import MAX_RATE
 from cuecoach.errors import InputError, Where
-from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
-from cuecoach.script.talk import Speaker, announce_duration, round10, to_ms
+from cuecoach.script.cues import Span, call_times, fill_at, fits_at, place, quiet_stretch
+from cuecoach.script.talk import Speaker, Words, announce_duration, round10, to_ms
 from cuecoach.script.types import (
     CALLS_MIN_S,
     COMPANY_MIN_S,
@@ -66,11 +70,15 @@ from cuecoach.script.types import (
     SLOT_MARGIN_MS,
     SOUND_SLOT_MS,
     TAIL_MS,
+    TIME_CALL_MIN_S,
+    TIME_CALL_STEP_S,
     Block,
     Chapter,
     Script,
 )
 from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, number_words, spoken
+
+FILLERS = ("breathing", "encouragement", "time_left")  # the company lines after the form cues, in turn
 
 
 class _Compiler(Speaker):
@@ -226,25 +234,48 @@ class _Compiler(Speaker):
                 said: set[str]) -> set[str]:
         """Lines that keep a long hold company: no quiet stretch of the block over QUIET_MAX_MS (planned
         SLOT_MARGIN_MS shorter). The exercise's cues the block and the set before have not said come first,
-        then breathing reminders and encouragement in turn. Returns the form cues it said."""
+        then fillers (breathing, encouragement, time calls) in turn. Returns the form cues it said."""
         ex = step.exercise
         before = self.last_set.get((step.number, side), set())
         own = [w for cue in dict.fromkeys(ex.cues + (ex.side2_cues or ()) + (ex.set_cues or ()))
                if (w := self.words(cue)).text not in said | before]
         added: set[str] = set()
-        for turn in range(MAX_COMPANY_LINES):
+        for _ in range(MAX_COMPANY_LINES):
             stretch = quiet_stretch(busy, *block)
             if stretch[1] - stretch[0] <= QUIET_MAX_MS - SLOT_MARGIN_MS:
                 break
             form = bool(own)
-            line = own.pop(0) if form else self.words(self.choose(("breathing", "encouragement")[turn % 2]))
-            at = fill_at(stretch, line.slot_ms, busy, free)
+            if form:
+                line = own.pop(0)
+                at = fill_at(stretch, line.slot_ms, busy, free)
+            else:
+                at, line = self.filler(stretch, self.blocks[number - 1], busy, free)
             if at is None:
                 continue  # too long for this stretch: the next line may be shorter
             busy.append((at, self.say(at, line, "company", number)))
             if form:
                 added.add(line.text)
         return added
+
+    def filler(self, stretch: Span, block: Block, busy: list[Span], free: Span) -> tuple[int | None, Words]:
+        """The day's next filler that fits the stretch (breathing, encouragement, time call in turn), and where."""
+        calls = self.program.phrases["time_left"]
+        line = Words("", 0)
+        for _ in FILLERS:
+            kind = FILLERS[self.fillers % len(FILLERS)]
+            self.fillers += 1
+            if kind != "time_left":
+                line = self.words(self.choose(kind))
+                at = fill_at(stretch, line.slot_ms, busy, free)
+                if at is not None:
+                    return at, line
+                continue
+            for left in call_times(stretch, block.end_ms, TIME_CALL_STEP_S, TIME_CALL_MIN_S):
+                line = self.words(self.chooser.peek(kind, calls), left=duration_words(left))
+                if fits_at(block.end_ms - left * 1000, line.slot_ms, busy, free):
+                    self.chooser.pick(kind, calls)
+                    return block.end_ms - left * 1000, line
+        return None, line
 
 
 def _compile(routine: Routine, program: Program, known: frozenset[str], where: Place,

@@ -58,6 +58,7 @@ class Speaker:
         self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
         self.warnings: Problems = []
         self.chooser = Chooser(routine.id)
+        self.fillers = 0  # company fillers tried so far: their kinds take turns through the day
         self.last_set: dict[tuple[int, int | None], set[str]] = {}  # (step, side): the cues its last set said
 
     # -- helpers ---------------------------------------------------------------------
