@@ -22,6 +22,7 @@ from cuecoach.script.types import (
     COUNT_STEP_MS,
     LINE_GAP_MS,
     QUIET_MAX_MS,
+    TIME_CALL_LATEST,
     TIME_CALL_MIN_S,
     TIME_CALL_STEP_S,
 )
@@ -155,7 +156,8 @@ def test_at_rate_120_check_leaves_out_no_cue_a_gap_of_its_block_holds() -> None:
 
 def test_time_calls_keep_long_holds_company_and_are_true_when_said(days) -> None:
     """A time call among the fillers ("twenty seconds to go") is said when exactly that much is left, a round
-    time of TIME_CALL_STEP_S from TIME_CALL_MIN_S, and keeps LINE_GAP_MS from the lines around it."""
+    time of TIME_CALL_STEP_S from TIME_CALL_MIN_S to TIME_CALL_LATEST of the block, and keeps LINE_GAP_MS from the
+    lines around it."""
     calls = load_series_or_raise(PROJECT).program.phrases["time_left"]
     patterns = [re.compile(re.escape(as_said(call.text.replace("{left}", "LEFT"))).replace("LEFT", "(.+)"),
                            re.IGNORECASE) for call in calls]
@@ -168,9 +170,10 @@ def test_time_calls_keep_long_holds_company_and_are_true_when_said(days) -> None
             found += 1
             block = script.blocks[event.block - 1]
             left_ms = block.end_ms - event.at_ms
-            assert left_ms % (TIME_CALL_STEP_S * 1000) == 0 and left_ms >= TIME_CALL_MIN_S * 1000, (routine_id, event)
+            assert left_ms % (TIME_CALL_STEP_S * 1000) == 0, (routine_id, event)
+            assert TIME_CALL_MIN_S * 1000 <= left_ms <= block.seconds * 1000 * TIME_CALL_LATEST, (routine_id, event)
             assert match.group(1).lower() == duration_words(left_ms / 1000), (routine_id, event.text, left_ms)
             around = [e for e in speech(script, event.block) if e is not event]
             assert all(e.end_ms + LINE_GAP_MS <= event.at_ms or event.end_ms + LINE_GAP_MS <= e.at_ms
                        for e in around), (routine_id, event)
-    assert found >= len(days) // 2  # the fillers take turns through the day: time calls come up most days
+    assert found > 0  # 10 over the 42 days: most long quiet stretches come early in a hold, too soon for one

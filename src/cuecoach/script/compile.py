@@ -28,8 +28,8 @@ Timing contract
   reminders, encouragement and time calls in turn through the day, near the middle of the
   longest quiet stretch. A time call ("twenty seconds to go") is said exactly when that
   much is left, a multiple of ``TIME_CALL_STEP_S`` from ``TIME_CALL_MIN_S`` (below it the
-  count is near, and "ten seconds left" is the fixed call's); where none fits, the next
-  filler is tried.
+  count is near, and "ten seconds left" is the fixed call's) to ``TIME_CALL_LATEST`` of the
+  block; where none fits, the next filler is tried.
 * Variety: a phrase's alternatives are taken in turn (``vary.py``); a later set does not
   repeat the form cues of the set before it (it hears ``set_cues`` on even sets, or the
   cues the set before did not say); an exercise's own switch alternates with the series'.
@@ -70,6 +70,7 @@ from cuecoach.script.types import (
     SLOT_MARGIN_MS,
     SOUND_SLOT_MS,
     TAIL_MS,
+    TIME_CALL_LATEST,
     TIME_CALL_MIN_S,
     TIME_CALL_STEP_S,
     Block,
@@ -270,7 +271,8 @@ class _Compiler(Speaker):
                 if at is not None:
                     return at, line
                 continue
-            for left in call_times(stretch, block.end_ms, TIME_CALL_STEP_S, TIME_CALL_MIN_S):
+            latest = int(block.seconds * TIME_CALL_LATEST)
+            for left in call_times(stretch, block.end_ms, TIME_CALL_STEP_S, TIME_CALL_MIN_S, latest):
                 line = self.words(self.chooser.peek(kind, calls), left=duration_words(left))
                 if fits_at(block.end_ms - left * 1000, line.slot_ms, busy, free):
                     self.chooser.pick(kind, calls)

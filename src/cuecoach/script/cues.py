@@ -71,10 +71,10 @@ def fits_at(at: int, length: int, busy: list[Span], free: Span) -> bool:
     return free[0] <= at and at + length <= free[1] and first_free(at, length, busy) == at
 
 
-def call_times(stretch: Span, stop: int, step_s: int, lowest_s: int) -> list[int]:
-    """The seconds left before `stop`, multiples of `step_s` from `lowest_s`, that fall inside `stretch`: when a
-    time call may be said so that it is true, nearest the stretch's middle first."""
+def call_times(stretch: Span, stop: int, step_s: int, lowest_s: int, highest_s: int) -> list[int]:
+    """The seconds left before `stop`, multiples of `step_s` from `lowest_s` to `highest_s`, that fall inside
+    `stretch`: when a time call may be said so that it is true, nearest the stretch's middle first."""
     middle = (stretch[0] + stretch[1]) / 2
-    lefts = [left for left in range(lowest_s, (stop - stretch[0]) // 1000 + 1, step_s)
+    lefts = [left for left in range(lowest_s, highest_s + 1, step_s)
              if stretch[0] < stop - left * 1000 < stretch[1]]
     return sorted(lefts, key=lambda left: abs(stop - left * 1000 - middle))
