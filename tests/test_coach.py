@@ -1,6 +1,6 @@
 """Issue 17, a coach worth listening to for 42 days, on the plans of the shipped program and of small routines:
 variety without surprise, company in long holds, the place in the series, a day's own intro and closing, and
-a cue left out only when no gap of its block holds it. The decoded audio is measured in test_end_to_end."""
+a cue left out only when no gap of its block holds it. The decoded audio is measured in test_coach_heard."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_no_sentence_but_the_counts_is_said_more_than_four_times_a_day(days) -> 
 
 
 def test_long_holds_have_company_unless_quiet(days) -> None:
-    """In the plan; the decoded MP3s are held to QUIET_MAX_MS in test_end_to_end."""
+    """In the plan; the decoded MP3s are held to QUIET_MAX_MS in test_coach_heard."""
     series = load_series_or_raise(PROJECT)
     for routine_id, script in days.items():
         for block in script.blocks:
