@@ -180,7 +180,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict:
     run_cli("build", "short", "--encode", "whole", "--output", "whole", cwd=folder)
     project = Project.at(folder)
     days = Days(project, load_series_or_raise(project))
-    sounds = read_sounds(project, days.series.program.lead_in, days.series.program.count_out)
+    sounds = read_sounds(project, days.series.program)
     job = prepare(days, "short", sounds)
     pcm = render(job.script, leveled_clips(job), tones(sounds, job.settings.loudness))
     return {"folder": folder, "rendered": np.frombuffer(bytes(pcm), dtype="<i2").astype(np.float64) / 32768.0,

@@ -283,6 +283,28 @@ CASES = [
     pytest.param(None, ["plan", "side-reach"],
                  [(E + ":8:1", "'side-reach' is an exercise, not a routine; hear it with: cuecoach preview "
                                "side-reach")], id="routine-is-an-exercise"),
+    # -- check is the build's judge: what build would refuse, check reports at its line -----
+    pytest.param(sub("exercises.yaml", "cues: [Reach long.]", 'cues: ["Reach\\0long."]'), ["check"],
+                 [(f"{E}:12:10", "exercise 'side-reach' 'cues' holds a control character (U+0000); remove it")],
+                 id="nul-in-a-cue"),
+    pytest.param(sub("short.yaml", "title: Test Day", 'title: "Test \\e[31mDay"'), ["build", "short"],
+                 [(f"{S}:1:8", "holds a control character (U+001B); remove it")], id="ansi-escape-in-a-title"),
+    pytest.param(sub("short.yaml", "  - march", "  - {id: march, sides: [a, b]}"), ["build", "short"],
+                 [(f"{S}:5:17", "'sides' has no effect on exercise 1 ('march'), timed as plain work")],
+                 id="sides-on-plain-work-in-a-day"),
+    pytest.param(sub("exercises.yaml", "  say: march", "  say: march\n  side2_cues: [Other leg.]"), ["check"],
+                 [(f"{E}:4:3", "'side2_cues' has no effect on exercise 'march', timed as plain work")],
+                 id="side2-cues-on-plain-work-in-the-library"),
+    pytest.param(sub("short.yaml", SIDE_REACH, "  - {id: side-reach, sets: 20, per_side: 200, rest: 120, "
+                                               "switch_time: 60, setup_time: 60}"), ["check"],
+                 [(f"{S}:1:1", "short lasts 196 minutes with its rests, quiet times (setup_time, switch_time) "
+                               "and talk; keep a day under 180 minutes")], id="a-day-too-long-all-told"),
+    pytest.param(write("week1-day8.yaml", "title: Extra\nexercises: [march]\n"), ["check"],
+                 [("routines/week1-day8.yaml:1:1", "this file is day 8 by its name, but a series has days 1 to 7")],
+                 id="series-day-8-by-name"),
+    pytest.param(write("week53-day1.yaml", "title: Extra\nexercises: [march]\n"), ["build", "week53-day1"],
+                 [("routines/week53-day1.yaml:1:1", "this file is week 53 by its name, but a series has weeks 1 "
+                                                    "to 52")], id="series-week-53-by-name"),
     # -- check lists every problem in every file ---------------------------------------
     pytest.param(both(sub("short.yaml", "- march", "- marhc"), sub("exercises.yaml", "work: 5", "work: 0"),
                       sub("program.yaml", "rate: 170", "rate: fast")), ["check"],
@@ -317,6 +339,9 @@ def test_bad_input_gives_one_clean_line_per_problem(project: Path, edit: Edit | 
     assert done.stdout == ""
     if args[0] == "check":
         assert lines[-1] == f"{len(expected)} problem{'s' * (len(expected) != 1)} found"
+        lines = lines[:-1]
+    if args[0] == "build":  # its summary: the day failed, and nothing was built
+        assert lines[-1].startswith("0 built, 0 skipped (current), 1 failed"), done.stderr
         lines = lines[:-1]
     assert len(lines) == len(expected), done.stderr
     for line, (where, fragment) in zip(lines, expected, strict=True):

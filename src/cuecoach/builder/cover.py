@@ -2,7 +2,8 @@
 
 Podcast directories want a square image of at least 1400 x 1400 pixels; the same image goes
 into every MP3 (APIC), the feed and the web player. A made cover is kept in the cache, named
-by a hash of what it shows, so it is drawn once and a new title makes a new image.
+by a hash of what it shows, so it is drawn once and a new title makes a new image. Beside it is a digest
+of its bytes, verified whenever it is used: a damaged or cut entry is drawn again, never used.
 """
 
 from __future__ import annotations
@@ -30,17 +31,33 @@ MUTED = (190, 214, 222)
 FONT_FILES = ("DejaVuSans-Bold.ttf", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
               "/System/Library/Fonts/Supplemental/Arial Bold.ttf", "arialbd.ttf")
 DRAWING = "1"  # bump when the drawing changes, so a cached cover is redrawn
+ENTRY_FORMAT = "2"  # bump when the cache entry changes (2: a digest beside the image), so old ones are not read
 
 
 def cover_path(project: Project, program: Program) -> Path:
     """The cover image to use: the one program.yaml names, or the made one (drawn now if needed)."""
     if program.cover:
         return project.routines / program.cover
-    key = hashlib.sha256(f"{DRAWING}\0{program.title}\0{program.author}".encode()).hexdigest()[:16]
+    key = hashlib.sha256(f"{ENTRY_FORMAT}\0{DRAWING}\0{program.title}\0{program.author}".encode()).hexdigest()[:16]
     target = project.cache / "covers" / f"cover-{key}.jpg"
-    if not target.is_file():
-        system.write_atomic(target, make_cover(program.title, program.author))
+    check = target.with_name(f"{target.name}.digest")
+    if not _whole(target, check):
+        image = make_cover(program.title, program.author)
+        system.write_atomic(target, image)
+        system.write_atomic(check, _digest(image))  # after the image: a cover without it is drawn again
     return target
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _whole(target: Path, check: Path) -> bool:
+    """Whether a cached cover is as it was written: its bytes match the digest beside it."""
+    try:
+        return _digest(target.read_bytes()) == check.read_text().strip()
+    except (OSError, ValueError):
+        return False
 
 
 def _font(size: int) -> FreeTypeFont | ImageFont:

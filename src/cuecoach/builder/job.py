@@ -87,11 +87,11 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
-def read_sounds(project: Project, *counts: str) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series that counts in or out with pips (`counts`: its
-    lead_in and count_out)."""
+def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
+    """The sound files a build uses: the pip only for a series that counts in, out or reps with pips."""
+    pips = "pips" in (program.lead_in, program.count_out, program.rep_count)
     sounds = {}
-    for name in (s for s in SOUNDS if s != "pip" or "pips" in counts):
+    for name in (s for s in SOUNDS if s != "pip" or pips):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()

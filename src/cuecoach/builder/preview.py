@@ -60,4 +60,4 @@ def preview_audio(project: Project, script: Script, program: Program) -> bytes:
 
     settings = voice_settings(project, program)
     clips = ensure_clips(script.speech(), settings, SpeechCache(project.cache))
-    return bytes(render(script, clips, tones(read_sounds(project, program.lead_in), program.loudness)))
+    return bytes(render(script, clips, tones(read_sounds(project, program), program.loudness)))

@@ -61,9 +61,11 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
     """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
     Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
-    sounds = read_sounds(project, days.series.program.lead_in, days.series.program.count_out)
+    sounds = read_sounds(project, days.series.program)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
+    if project.cache.is_dir():  # a killed build's cache entries and scratch files (the stock's encode)
+        system.remove_stale_parts(project.cache, recursive=True)
     todo: list[Job] = []
     for ref in seen.rest:
         try:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cuecoach.config.options import Number, find
 from cuecoach.config.project import LIBRARY_FILE, PROGRAM_FILE, Project, routine_path, series_day, series_ids, shown
 from cuecoach.config.schema import Exercise, Place, Problems, Program, Routine
+from cuecoach.config.settings import DAY
 from cuecoach.config.validate import library_from_node, program_from_node, routine_from_node
 from cuecoach.config.yamlsrc import read_yaml
 from cuecoach.errors import InputError, Where
@@ -66,6 +68,17 @@ def load_series_or_raise(project: Project) -> Series:
     return Series(program, library, frozenset(known))
 
 
+def _name_problems(named: tuple[int, int] | None, where: Where) -> Problems:
+    """A file named as a series day (weekW-dayD) is held to the limits of the week: and day: it stands for."""
+    found = []
+    for key, value in zip(("week", "day"), named or (), strict=False):
+        kind = find(DAY, key).kind
+        if isinstance(kind, Number) and not kind.low <= value <= kind.high:
+            found.append((where, f"this file is {key} {value} by its name, but a series has {key}s {kind.low} to "
+                                 f"{kind.high}; rename the file (weekW-dayD.yaml) within them"))
+    return found
+
+
 def _read_day(series: Series, routine_id: str, path: Path) -> Routine:
     """Load one day's file against an already loaded series; raise InputError listing its problems.
 
@@ -76,6 +89,7 @@ def _read_day(series: Series, routine_id: str, path: Path) -> Routine:
     root = read_yaml(path, shown(path), problems)
     routine = routine_from_node(routine_id, root, series.library, set(series.known_ids), problems)
     named = series_day(routine_id)
+    problems += _name_problems(named, routine.where if routine is not None else Where(shown(path), 1, 1))
     if routine is not None and named is not None and (routine.week not in (0, named[0])
                                                       or routine.day not in (0, named[1])):
         problems.append((routine.where, f"this file is week {named[0]}, day {named[1]} by its name, but it says "

@@ -13,6 +13,11 @@ Timing contract
   ``gaps.get_ready`` / ``gaps.switch_sides``), then the lead-in: the countdown words (or
   pips) one second apart, the last one second before the start tone. The words before it
   never eat the quiet time: the gap grows with them.
+* A block of reps (``reps`` or ``reps_per_side`` at a ``tempo``) lasts the reps times the tempo: each rep but
+  the last ends with its count ("one", "two"...) or a pip (``rep_count``), the last with the stop tone. A rep
+  shorter than the sound that opens it (the start tone, the count before) and ``PAUSE_MS`` is an error at
+  its tempo. It hears no "halfway" or "ten seconds left" (the counts say where the runner is); the count out
+  only if it fits after the last count; its cues go in the gaps the counts leave, ``LINE_GAP_MS`` from them.
 * Inside a block, the fixed cues keep their times: the start tone at 0, "halfway" at N/2
   and "ten seconds left" at N-10 (blocks of ``CALLS_MIN_S`` or more), "three, two, one"
   at N-3, N-2 and N-1, the stop tone at N. Two lines inside a block are at least
@@ -53,7 +58,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
-from cuecoach.config.settings import MAX_RATE
+from cuecoach.config.settings import MAX_RATE, MAX_ROUTINE_S
 from cuecoach.errors import InputError, Where
 from cuecoach.script.cues import Span, call_times, fill_at, fits_at, place, quiet_stretch
 from cuecoach.script.talk import Speaker, Words, announce_duration, round10, to_ms
@@ -166,36 +171,73 @@ class _Compiler(Speaker):
 
     def block(self, start: int, step: Step, side: int | None, set_number: int) -> int:
         """Lay out one timed block starting at `start`; returns the stop tone's onset."""
-        ex = step.exercise
-        n = to_ms(ex.timing.seconds)
+        ex, timing = step.exercise, step.exercise.timing
         number = len(self.blocks) + 1
-        stop = start + n
+        stop = start + to_ms(timing.seconds)
         side_name = self.sides(ex)[side - 1].text if side else None
-        self.blocks.append(Block(number, step.number, ex.id, ex.name, side, set_number, ex.timing.sets,
-                                 ex.timing.seconds, start, stop, side_name))
-        taken = [(start, self.sound(start, "start", number))]
+        self.blocks.append(Block(number, step.number, ex.id, ex.name, side, set_number, timing.sets,
+                                 timing.seconds, start, stop, side_name, timing.rep_count, timing.tempo))
+        self.sound(start, "start", number)
         countdown_at = stop - COUNT_STEP_MS * len(self.program.countdown)
-        if ex.timing.seconds >= CALLS_MIN_S:
-            for at, name in ((start + round10(n / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
-                said = self.choose(name)
-                end = self.say(at, self.words(said), name.replace("_", "-"), number)
-                if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
-                        end + LINE_GAP_MS > countdown_at:
-                    self.rate_problems.append((said.where,
-                                               f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
-                                               f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
-                                               "shorten the phrase, or raise 'rate' in program.yaml"))
-                taken.append((at, end))
-        self.count(countdown_at, "countdown", number)
+        out = True  # the count out to the stop tone: always in a block of seconds, in one of reps if it fits
+        if timing.rep_count is not None:
+            busy = self.rep_counts(start, ex, number)
+            out = not busy or busy[-1][1] + PAUSE_MS <= countdown_at
+        else:
+            busy = self.calls(start, stop, countdown_at, ex, number) if timing.seconds >= CALLS_MIN_S else []
+        if out:
+            self.count(countdown_at, "countdown", number)
         self.sound(stop, "stop", number)
-        free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, countdown_at - LINE_GAP_MS)
-        busy = list(taken[1:])  # the start tone is not a line: a cue may follow it closely
+        free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, (countdown_at if out else stop) - LINE_GAP_MS)
         cued = self.place_cues(ex, self.block_cues(ex, side, set_number), number, free, busy)
-        if ex.timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
-            end = countdown_at if self.program.count_out == "count" else stop
+        if timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
+            end = countdown_at if out and self.program.count_out == "count" else stop
             cued |= self.company(step, side, number, (start, end), free, busy, cued)
         self.last_set[(step.number, side)] = cued
         return stop
+
+    def calls(self, start: int, stop: int, countdown_at: int, ex: Exercise, number: int) -> list[Span]:
+        """"Halfway" and "ten seconds left" in a long block of seconds, at their fixed times; returns their
+        slots. A call that does not fit with LINE_GAP_MS around it is a problem at its phrase."""
+        taken = [(start, start + SOUND_SLOT_MS["start"])]
+        for at, name in ((start + round10((stop - start) / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
+            said = self.choose(name)
+            end = self.say(at, self.words(said), name.replace("_", "-"), number)
+            if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
+                    end + LINE_GAP_MS > countdown_at:
+                self.rate_problems.append((said.where,
+                                           f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
+                                           f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
+                                           "shorten the phrase, or raise 'rate' in program.yaml"))
+            taken.append((at, end))
+        return taken[1:]
+
+    def rep_counts(self, start: int, ex: Exercise, number: int) -> list[Span]:
+        """The count ("one", "two"... or a pip, rep_count) as each rep but the last ends, the last ending at the
+        stop tone; returns their slots. A rep too short for the sound that opens it and PAUSE_MS of quiet is a
+        problem at the tempo (reported once)."""
+        timing, pips = ex.timing, self.program.rep_count == "pips"
+        rep, reps = to_ms(timing.rep_seconds), timing.rep_count or 1
+        spans: list[Span] = []
+        before, what = (start, start + SOUND_SLOT_MS["start"]), "the start tone"
+        for i in range(1, reps + 1):
+            at = start + i * rep  # the end of rep i: its count, or the stop tone
+            if at < before[1] + PAUSE_MS:
+                self.rate_problems.append((timing.tempo_where or timing.where,
+                                           f"a rep at tempo {timing.tempo} in '{ex.id}' lasts {rep / 1000:g} s, too "
+                                           f"short for {what} ({(before[1] - before[0]) / 1000:.1f} s) and "
+                                           f"{PAUSE_MS / 1000:g} s of quiet after it", "slow the tempo (like "
+                                           "3-1-1)" + (", or raise 'rate' in program.yaml" if i > 1 and not pips
+                                                       else "")))
+                break
+            if i == reps:
+                break
+            said = "a pip" if pips else f"the count '{number_words(i)}'"
+            end = self.sound(at, "pip", number, "rep") if pips else self.say(at, self.words(number_words(i)),
+                                                                             "rep", number)
+            before, what = (at, end), said
+            spans.append(before)
+        return spans
 
     def block_cues(self, ex: Exercise, side: int | None, set_number: int) -> tuple[Line, ...]:
         """A block's form cues: the side's, or on a later set its set_cues (even sets) or the cues the set
@@ -296,6 +338,15 @@ def _compile(routine: Routine, program: Program, known: frozenset[str], where: P
     return compiler
 
 
+def _length_problems(routine: Routine, duration_ms: int) -> Problems:
+    """A day longer than MAX_ROUTINE_S, all told: the one limit for its blocks, rests, quiet times and talk."""
+    if duration_ms <= MAX_ROUTINE_S * 1000:
+        return []
+    return [(routine.where, f"{routine.id} lasts {duration_ms / 60_000:.0f} minutes with its rests, quiet times "
+                            f"(setup_time, switch_time) and talk; keep a day under {MAX_ROUTINE_S // 60} minutes "
+                            "(shorter quiet times, fewer sets, or split the day)")]
+
+
 def _count_word_problems(program: Program) -> Problems:
     return [(word.where, f"countdown word '{word.text}' takes longer than one second to say; use a single "
                          "short word") for word in program.countdown
@@ -328,7 +379,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     """
     place_ = place_ or Place()
     compiler = _compile(routine, program, known, place_, alone)
-    problems = _count_word_problems(program)
+    problems = _count_word_problems(program) + _length_problems(routine, compiler.duration)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where, place_)
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"

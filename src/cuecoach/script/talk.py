@@ -34,12 +34,13 @@ def round10(ms: float) -> int:
 
 
 def announce_duration(exercise: Exercise) -> str:
-    """How long an exercise lasts, for its announcement: "two sets of thirty seconds each side"."""
+    """How long an exercise lasts, for its announcement: "two sets of thirty seconds each side", "ten reps"."""
     t = exercise.timing
-    words = duration_words(t.seconds)
+    words = duration_words(t.seconds) if t.rep_count is None else \
+        f"{number_words(t.rep_count)} rep{'s' * (t.rep_count != 1)}"
     if t.sets > 1:
         words = f"{number_words(t.sets)} sets of {words}"
-    if t.per_side is not None:
+    if t.sides == 2:
         words += " each side"
     return words
 
@@ -84,8 +85,8 @@ class Speaker:
     def phrase(self, at: int, key: str, block: int | None = None, /, **fields: object) -> int:
         return self.say(at, self.words(self.choose(key), **fields), key.replace("_", "-"), block)
 
-    def sound(self, at: int, name: str, block: int | None = None) -> int:
-        self.events.append(Event(at, SOUND_SLOT_MS[name], "sound", name, name, None, block))
+    def sound(self, at: int, name: str, block: int | None = None, role: str = "") -> int:
+        self.events.append(Event(at, SOUND_SLOT_MS[name], "sound", name, role or name, None, block))
         return at + SOUND_SLOT_MS[name]
 
     def count(self, at: int, role: str, block: int | None = None) -> int:

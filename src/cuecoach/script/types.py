@@ -51,7 +51,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Block:
-    """A timed block: from the onset of its start tone to the onset of its stop tone."""
+    """A timed block, of seconds or of reps: from the onset of its start tone to the onset of its stop tone."""
 
     number: int
     step: int
@@ -64,6 +64,8 @@ class Block:
     start_ms: int
     end_ms: int
     side_name: str | None = None
+    reps: int | None = None  # a block of repetitions: how many, at what tempo ("3-1-1")
+    tempo: str | None = None
 
 
 @dataclass(frozen=True)
