@@ -60,8 +60,8 @@ from itertools import pairwise
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.config.settings import MAX_RATE, MAX_ROUTINE_S
 from cuecoach.errors import InputError, Where
-from cuecoach.script.cues import Span, call_times, fill_at, fits_at, place, quiet_stretch
-from cuecoach.script.talk import Speaker, Words, announce_duration, round10, to_ms
+from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
+from cuecoach.script.talk import Speaker, announce_duration, round10, to_ms
 from cuecoach.script.types import (
     CALLS_MIN_S,
     COMPANY_MIN_S,
@@ -75,16 +75,11 @@ from cuecoach.script.types import (
     SLOT_MARGIN_MS,
     SOUND_SLOT_MS,
     TAIL_MS,
-    TIME_CALL_LATEST,
-    TIME_CALL_MIN_S,
-    TIME_CALL_STEP_S,
     Block,
     Chapter,
     Script,
 )
 from cuecoach.spoken import CALIBRATION_RATE, duration_words, estimate_ms, number_words, spoken
-
-FILLERS = ("breathing", "encouragement", "time_left")  # the company lines after the form cues, in turn
 
 
 class _Compiler(Speaker):
@@ -299,27 +294,6 @@ class _Compiler(Speaker):
             if form:
                 added.add(line.text)
         return added
-
-    def filler(self, stretch: Span, block: Block, busy: list[Span], free: Span) -> tuple[int | None, Words]:
-        """The day's next filler that fits the stretch (breathing, encouragement, time call in turn), and where."""
-        calls = self.program.phrases["time_left"]
-        line = Words("", 0)
-        for _ in FILLERS:
-            kind = FILLERS[self.fillers % len(FILLERS)]
-            self.fillers += 1
-            if kind != "time_left":
-                line = self.words(self.choose(kind))
-                at = fill_at(stretch, line.slot_ms, busy, free)
-                if at is not None:
-                    return at, line
-                continue
-            latest = int(block.seconds * TIME_CALL_LATEST)
-            for left in call_times(stretch, block.end_ms, TIME_CALL_STEP_S, TIME_CALL_MIN_S, latest):
-                line = self.words(self.chooser.peek(kind, calls), left=duration_words(left))
-                if fits_at(block.end_ms - left * 1000, line.slot_ms, busy, free):
-                    self.chooser.pick(kind, calls)
-                    return block.end_ms - left * 1000, line
-        return None, line
 
 
 def _compile(routine: Routine, program: Program, known: frozenset[str], where: Place,
