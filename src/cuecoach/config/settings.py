@@ -113,8 +113,10 @@ PHRASES = (
             ("Breathe slowly.", "Long breath out.", "Keep breathing.", "Let the breath settle.",
              "Soft breath in, slow breath out.")),
     Setting("encouragement", Phrase(), "encouragement, said in turn to keep a long hold company",
-            ("You're doing well.", "Stay with it.", "Nice and steady.", "Good, hold it there.",
+            ("You're doing well.", "Stay with it.", "Nice and steady.", "Good, just like that.",
              "Easy and controlled.", "That's the way.")),
+    Setting("time_left", Phrase(("left",)), "a time call that keeps a long hold company, said when {left} is "
+            "left (\"twenty seconds\")", ("{left} to go.", "{left} left.", "Just {left} more.")),
 )
 
 PROGRAM = (

@@ -30,7 +30,11 @@ Timing contract
 * Company in long holds: in a block of ``COMPANY_MIN_S`` or more, unless the exercise or
   the day is ``quiet``, no stretch of more than ``QUIET_MAX_MS`` passes without a line
   (planned ``SLOT_MARGIN_MS`` shorter): the exercise's cues not yet said, then breathing
-  reminders and encouragement in turn, near the middle of the longest quiet stretch.
+  reminders, encouragement and time calls in turn through the day, near the middle of the
+  longest quiet stretch. A time call ("twenty seconds to go") is said exactly when that
+  much is left, a multiple of ``TIME_CALL_STEP_S`` from ``TIME_CALL_MIN_S`` (below it the
+  count is near, and "ten seconds left" is the fixed call's) to ``TIME_CALL_LATEST`` of the
+  block; where none fits, the next filler is tried.
 * Variety: a phrase's alternatives are taken in turn (``vary.py``); a later set does not
   repeat the form cues of the set before it (it hears ``set_cues`` on even sets, or the
   cues the set before did not say); an exercise's own switch alternates with the series'.
@@ -268,19 +272,22 @@ class _Compiler(Speaker):
                 said: set[str]) -> set[str]:
         """Lines that keep a long hold company: no quiet stretch of the block over QUIET_MAX_MS (planned
         SLOT_MARGIN_MS shorter). The exercise's cues the block and the set before have not said come first,
-        then breathing reminders and encouragement in turn. Returns the form cues it said."""
+        then fillers (breathing, encouragement, time calls) in turn. Returns the form cues it said."""
         ex = step.exercise
         before = self.last_set.get((step.number, side), set())
         own = [w for cue in dict.fromkeys(ex.cues + (ex.side2_cues or ()) + (ex.set_cues or ()))
                if (w := self.words(cue)).text not in said | before]
         added: set[str] = set()
-        for turn in range(MAX_COMPANY_LINES):
+        for _ in range(MAX_COMPANY_LINES):
             stretch = quiet_stretch(busy, *block)
             if stretch[1] - stretch[0] <= QUIET_MAX_MS - SLOT_MARGIN_MS:
                 break
             form = bool(own)
-            line = own.pop(0) if form else self.words(self.choose(("breathing", "encouragement")[turn % 2]))
-            at = fill_at(stretch, line.slot_ms, busy, free)
+            if form:
+                line = own.pop(0)
+                at = fill_at(stretch, line.slot_ms, busy, free)
+            else:
+                at, line = self.filler(stretch, self.blocks[number - 1], busy, free)
             if at is None:
                 continue  # too long for this stretch: the next line may be shorter
             busy.append((at, self.say(at, line, "company", number)))

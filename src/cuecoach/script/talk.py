@@ -2,7 +2,8 @@
 turn, sounds and counts at a time, and the talk around a session (the opening, the closing, an exercise's setup).
 
 ``Speaker`` holds what a day's script is made of as it grows (events, blocks, chapters, problems, warnings);
-``compile._Compiler`` adds the timing. Pure: nothing here reads a file.
+``compile._Compiler`` adds the timing. ``Speaker.filler`` picks the day's next line to keep a long hold company
+(breathing, encouragement, a time call, in turn) and where it goes. Pure: nothing here reads a file.
 """
 
 from __future__ import annotations
@@ -12,9 +13,22 @@ from dataclasses import dataclass
 from cuecoach.config.project import PROGRAM_FILE
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
 from cuecoach.errors import Where
-from cuecoach.script.types import COUNT_SLOT_MS, COUNT_STEP_MS, PAUSE_MS, SOUND_SLOT_MS, Block, Event
+from cuecoach.script.cues import Span, call_times, fill_at, fits_at
+from cuecoach.script.types import (
+    COUNT_SLOT_MS,
+    COUNT_STEP_MS,
+    PAUSE_MS,
+    SOUND_SLOT_MS,
+    TIME_CALL_LATEST,
+    TIME_CALL_MIN_S,
+    TIME_CALL_STEP_S,
+    Block,
+    Event,
+)
 from cuecoach.script.vary import Chooser
 from cuecoach.spoken import as_said, duration_words, estimate_ms, join_words, number_words
+
+FILLERS = ("breathing", "encouragement", "time_left")  # the company lines after the form cues, in turn
 
 
 @dataclass(frozen=True)
@@ -61,6 +75,7 @@ class Speaker:
         self.rate_problems: list[tuple[Where, str, str]] = []  # fixed lines that do not fit: where, what, fix
         self.warnings: Problems = []
         self.chooser = Chooser(routine.id)
+        self.fillers = 0  # company fillers tried so far: their kinds take turns through the day
         self.last_set: dict[tuple[int, int | None], set[str]] = {}  # (step, side): the cues its last set said
 
     # -- helpers ---------------------------------------------------------------------
@@ -164,3 +179,24 @@ class Speaker:
             return ex.setup
         reminder = ex.reminder or (ex.setup[0] if ex.setup else None)
         return (reminder,) if reminder is not None else ()
+
+    def filler(self, stretch: Span, block: Block, busy: list[Span], free: Span) -> tuple[int | None, Words]:
+        """The day's next filler that fits the stretch (breathing, encouragement, time call in turn), and where."""
+        calls = self.program.phrases["time_left"]
+        line = Words("", 0)
+        for _ in FILLERS:
+            kind = FILLERS[self.fillers % len(FILLERS)]
+            self.fillers += 1
+            if kind != "time_left":
+                line = self.words(self.choose(kind))
+                at = fill_at(stretch, line.slot_ms, busy, free)
+                if at is not None:
+                    return at, line
+                continue
+            latest = int(block.seconds * TIME_CALL_LATEST)
+            for left in call_times(stretch, block.end_ms, TIME_CALL_STEP_S, TIME_CALL_MIN_S, latest):
+                line = self.words(self.chooser.peek(kind, calls), left=duration_words(left))
+                if fits_at(block.end_ms - left * 1000, line.slot_ms, busy, free):
+                    self.chooser.pick(kind, calls)
+                    return block.end_ms - left * 1000, line
+        return None, line

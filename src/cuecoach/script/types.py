@@ -26,6 +26,9 @@ QUIET_MAX_MS = 15_000  # the longest a runner holds without a word, in a block o
 # A line's slot is generous (spoken.estimate_ms: real speech came to 0.43 to 0.95 of it), so the quiet heard
 # is longer than the plan's: the plan keeps its stretches this much shorter.
 SLOT_MARGIN_MS = 3_000
+TIME_CALL_STEP_S = 5  # a time call names a round time left: "twenty-five seconds to go", said when it is so
+TIME_CALL_MIN_S = 15  # no time call below this: "ten seconds left" is the fixed call's, and the count is near
+TIME_CALL_LATEST = 2 / 3  # at most this share of a block left: "fifty seconds to go" ten seconds in is no help
 MAX_COMPANY_LINES = 8  # company lines a block may get: a bound on the search, never reached at 120 words a minute
 
 
