@@ -14,7 +14,11 @@ output/<id>.mp3 and .json.
 
 from __future__ import annotations
 
+import io
+import math
 import shutil
+import struct
+import wave
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,6 +65,41 @@ def remove(name: str) -> Edit:
     def edit(project: Path) -> None:
         (project / "routines" / name).unlink()
     return edit
+
+
+def sound(name: str, content: bytes) -> Edit:
+    """Replace sounds/<name>.wav."""
+    def edit(project: Path) -> None:
+        (project / "sounds" / f"{name}.wav").write_bytes(content)
+    return edit
+
+
+def tone(seconds: float, rate: int = 44_100) -> bytes:
+    """A WAV of a 880 Hz tone lasting `seconds`."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as writer:
+        writer.setnchannels(1)
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 880 * i / rate)))
+                                    for i in range(int(seconds * rate))))
+    return out.getvalue()
+
+
+def image(where: str, size: tuple[int, int], cut: int = 0) -> Edit:
+    """A PNG of `size` at `where` (relative to the routines folder), its last `cut` bytes cut off."""
+    def edit(project: Path) -> None:
+        from PIL import Image
+
+        out = io.BytesIO()
+        Image.new("1", size).save(out, "PNG")
+        data = out.getvalue()
+        (project / "routines" / where).write_bytes(data[:len(data) - cut])
+    return edit
+
+
+def cover(name: str) -> Edit:
+    return append("program.yaml", f"cover: {name}\n")
 
 
 def both(*edits: Edit) -> Edit:
@@ -283,6 +322,64 @@ CASES = [
     pytest.param(None, ["plan", "side-reach"],
                  [(E + ":8:1", "'side-reach' is an exercise, not a routine; hear it with: cuecoach preview "
                                "side-reach")], id="routine-is-an-exercise"),
+    # -- check is the build's judge: what build would refuse, check reports at its line -----
+    pytest.param(sub("exercises.yaml", "cues: [Reach long.]", 'cues: ["Reach\\0long."]'), ["check"],
+                 [(f"{E}:12:10", "exercise 'side-reach' 'cues' holds a control character (U+0000); remove it")],
+                 id="nul-in-a-cue"),
+    pytest.param(sub("short.yaml", "title: Test Day", 'title: "Test \\e[31mDay"'), ["build", "short"],
+                 [(f"{S}:1:8", "holds a control character (U+001B); remove it")], id="ansi-escape-in-a-title"),
+    pytest.param(sub("short.yaml", "  - march", "  - {id: march, sides: [a, b]}"), ["build", "short"],
+                 [(f"{S}:5:17", "'sides' has no effect on exercise 1 ('march'), timed as plain work")],
+                 id="sides-on-plain-work-in-a-day"),
+    pytest.param(sub("exercises.yaml", "  say: march", "  say: march\n  side2_cues: [Other leg.]"), ["check"],
+                 [(f"{E}:4:3", "'side2_cues' has no effect on exercise 'march', timed as plain work")],
+                 id="side2-cues-on-plain-work-in-the-library"),
+    pytest.param(sub("short.yaml", SIDE_REACH, "  - {id: side-reach, sets: 20, per_side: 200, rest: 120, "
+                                               "switch_time: 60, setup_time: 60}"), ["check"],
+                 [(f"{S}:1:1", "short lasts 196 minutes with its rests, quiet times (setup_time, switch_time) "
+                               "and talk; keep a day under 180 minutes")], id="a-day-too-long-all-told"),
+    pytest.param(write("week1-day8.yaml", "title: Extra\nexercises: [march]\n"), ["check"],
+                 [("routines/week1-day8.yaml:1:1", "this file is day 8 by its name, but a series has days 1 to 7")],
+                 id="series-day-8-by-name"),
+    pytest.param(write("week53-day1.yaml", "title: Extra\nexercises: [march]\n"), ["build", "week53-day1"],
+                 [("routines/week53-day1.yaml:1:1", "this file is week 53 by its name, but a series has weeks 1 "
+                                                    "to 52")], id="series-week-53-by-name"),
+    pytest.param(sub("program.yaml", "voice: en-us", "voice: no-such-voice"), ["build", "short"],
+                 [(f"{P}:4:8", "no pyttsx3 voice matches 'no-such-voice'; run `cuecoach voices`")],
+                 id="unknown-voice-build"),
+    pytest.param(sub("program.yaml", "voice: en-us", "engine: piper\nvoice: coach.onnx"), ["build", "short"],
+                 [(f"{P}:5:8", "'voice' names coach.onnx, which is not a file; give the path of a Piper .onnx")],
+                 id="missing-piper-model-build"),
+    pytest.param(both(write("cover.png", "not an image\n"), cover("cover.png")), ["check"],
+                 [(f"{P}:31:8", "'cover' names cover.png, which is not an image; give a .jpg or .png")],
+                 id="cover-not-an-image"),
+    pytest.param(both(write("cover.png", "not an image\n"), cover("cover.png")), ["build", "short"],
+                 [(f"{P}:31:8", "'cover' names cover.png, which is not an image")], id="cover-not-an-image-build"),
+    pytest.param(both(image("cover.png", (20_000, 20_000)), cover("cover.png")), ["check"],
+                 [(f"{P}:31:8", "'cover' names cover.png, which is far larger than podcast apps take; give a .jpg "
+                                "or .png image of 1400 x 1400 to 3000 x 3000")], id="cover-decompression-bomb"),
+    pytest.param(both(image("cover.png", (3001, 3001)), cover("cover.png")), ["check"],
+                 [(f"{P}:31:8", "which is 3001 x 3001 pixels, larger than podcast apps take")], id="cover-too-large"),
+    pytest.param(both(image("cover.png", (1400, 1400), cut=40), cover("cover.png")), ["build", "short"],
+                 [(f"{P}:31:8", "'cover' names cover.png, which is a damaged image")], id="cover-cut-short"),
+    pytest.param(both(image("../outside.png", (1400, 1400)), cover("../outside.png")), ["build", "short"],
+                 [(f"{P}:31:8", "'cover' names ../outside.png, outside the routines folder; put the image in the "
+                                "routines folder")], id="cover-outside-the-routines-folder"),
+    pytest.param(sound("start", b"RIFF not audio at all\n"), ["check"],
+                 [("sounds/start.wav:1:1", "the start sound is not audio that ffmpeg reads; run `python "
+                                           "sounds/make_sounds.py`")], id="sound-not-audio"),
+    pytest.param(sound("stop", b""), ["build", "short"],
+                 [("sounds/stop.wav:1:1", "the stop sound is empty")], id="sound-empty-build"),
+    pytest.param(sound("finish", tone(0)), ["check"],
+                 [("sounds/finish.wav:1:1", "the finish sound holds no audio")], id="sound-without-samples"),
+    pytest.param(sound("start", tone(5)), ["check"],
+                 [("sounds/start.wav:1:1", "the start sound lasts 5.00 s, longer than the 1 s it is given; "
+                                           "shorten it to 1 s or less")], id="sound-too-long"),
+    pytest.param(sound("start", tone(1.2)), ["build", "short"],
+                 [("sounds/start.wav:1:1", "the start sound lasts 1.20 s, longer than the 1 s it is given")],
+                 id="sound-too-long-build"),
+    pytest.param(both(sub("program.yaml", "rate: 170", "rate: 170\nlead_in: pips"), sound("pip", b"junk")),
+                 ["check"], [("sounds/pip.wav:1:1", "the pip sound is not audio")], id="pip-not-audio"),
     # -- check lists every problem in every file ---------------------------------------
     pytest.param(both(sub("short.yaml", "- march", "- marhc"), sub("exercises.yaml", "work: 5", "work: 0"),
                       sub("program.yaml", "rate: 170", "rate: fast")), ["check"],
@@ -317,6 +414,10 @@ def test_bad_input_gives_one_clean_line_per_problem(project: Path, edit: Edit | 
     assert done.stdout == ""
     if args[0] == "check":
         assert lines[-1] == f"{len(expected)} problem{'s' * (len(expected) != 1)} found"
+        lines = lines[:-1]
+    # build's summary when the day failed; none when the series' own voice, cover or sounds refused it first
+    if args[0] == "build" and lines[-1].startswith("0 built"):
+        assert lines[-1].startswith("0 built, 0 skipped (current), 1 failed"), done.stderr
         lines = lines[:-1]
     assert len(lines) == len(expected), done.stderr
     for line, (where, fragment) in zip(lines, expected, strict=True):
@@ -360,3 +461,25 @@ def test_build_of_a_path_outside_the_routines_folder_is_refused_and_writes_nothi
     assert "../evil.yaml:1:1: this is not a file in the routines folder" in done.stderr
     assert "Traceback" not in done.stderr
     assert snapshot(project.parent) == before
+
+
+def test_check_warns_of_a_small_cover_at_its_line_and_passes(project: Path) -> None:
+    both(image("cover.png", (1, 1)), cover("cover.png"))(project)
+
+    done = run_cli("check", cwd=project, check=False)
+
+    assert done.returncode == 0, done.stderr
+    assert f"{P}:31:8: warning: the cover is 1 x 1; podcast apps want a square image of at least 1400 x 1400" \
+        in done.stderr.splitlines()
+
+
+def test_a_title_the_engine_says_longer_than_its_slot_is_named_at_the_title(project: Path) -> None:
+    # read letter by letter, these take longer than the length estimate gives them: the build fails, at the title
+    sub("short.yaml", "title: Test Day", "title: ACL MCL PCL LCL SI QL TFL ITB")(project)
+
+    done = run_cli("build", "short", cwd=project, check=False)
+
+    assert done.returncode == 1, done.stderr
+    assert f"{S}:1:8: the speech engine keeps speaking 'Test Series. ACL MCL PCL LCL SI QL TFL ITB.'" in done.stderr
+    assert f"(said in phrase 'welcome', {P}:16:12)" in done.stderr
+    assert not (project / "output" / "short.mp3").exists()

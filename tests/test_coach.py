@@ -1,6 +1,6 @@
 """Issue 17, a coach worth listening to for 42 days, on the plans of the shipped program and of small routines:
 variety without surprise, company in long holds, the place in the series, a day's own intro and closing, and
-a cue left out only when no gap of its block holds it. The decoded audio is measured in test_end_to_end."""
+a cue left out only when no gap of its block holds it. The decoded audio is measured in test_coach_heard."""
 
 from __future__ import annotations
 
@@ -17,7 +17,16 @@ from cuecoach.config.load import Days, load_routine, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids
 from cuecoach.script.compile import compile_routine
 from cuecoach.script.cues import place
-from cuecoach.script.types import COMPANY_MIN_S, COUNT_STEP_MS, LINE_GAP_MS, QUIET_MAX_MS
+from cuecoach.script.types import (
+    COMPANY_MIN_S,
+    COUNT_STEP_MS,
+    LINE_GAP_MS,
+    QUIET_MAX_MS,
+    TIME_CALL_LATEST,
+    TIME_CALL_MIN_S,
+    TIME_CALL_STEP_S,
+)
+from cuecoach.spoken import as_said, duration_words
 
 PROJECT = Project.at(ROOT)
 FIXED = ("lead-in", "countdown", "get-ready")  # the count words, "get ready": the same every time by design
@@ -53,7 +62,7 @@ def test_no_sentence_but_the_counts_is_said_more_than_four_times_a_day(days) -> 
 
 
 def test_long_holds_have_company_unless_quiet(days) -> None:
-    """In the plan; the decoded MP3s are held to QUIET_MAX_MS in test_end_to_end."""
+    """In the plan; the decoded MP3s are held to QUIET_MAX_MS in test_coach_heard."""
     series = load_series_or_raise(PROJECT)
     for routine_id, script in days.items():
         for block in script.blocks:
@@ -143,3 +152,28 @@ def test_at_rate_120_check_leaves_out_no_cue_a_gap_of_its_block_holds() -> None:
                     [block.end_ms - len("321") * COUNT_STEP_MS]
                 gaps = [b - a for a, b in zip(edges[::2], edges[1::2], strict=True)]
                 assert max(gaps) < needs + 50 + 2 * LINE_GAP_MS, (routine_id, block.number, message)  # 4.4 s: < 4.45
+
+
+def test_time_calls_keep_long_holds_company_and_are_true_when_said(days) -> None:
+    """A time call among the fillers ("twenty seconds to go") is said when exactly that much is left, a round
+    time of TIME_CALL_STEP_S from TIME_CALL_MIN_S to TIME_CALL_LATEST of the block, and keeps LINE_GAP_MS from the
+    lines around it."""
+    calls = load_series_or_raise(PROJECT).program.phrases["time_left"]
+    patterns = [re.compile(re.escape(as_said(call.text.replace("{left}", "LEFT"))).replace("LEFT", "(.+)"),
+                           re.IGNORECASE) for call in calls]
+    found = 0
+    for routine_id, script in days.items():
+        for event in (e for e in speech(script) if e.role == "company"):
+            match = next((m for p in patterns if (m := p.fullmatch(event.text))), None)
+            if match is None:
+                continue
+            found += 1
+            block = script.blocks[event.block - 1]
+            left_ms = block.end_ms - event.at_ms
+            assert left_ms % (TIME_CALL_STEP_S * 1000) == 0, (routine_id, event)
+            assert TIME_CALL_MIN_S * 1000 <= left_ms <= block.seconds * 1000 * TIME_CALL_LATEST, (routine_id, event)
+            assert match.group(1).lower() == duration_words(left_ms / 1000), (routine_id, event.text, left_ms)
+            around = [e for e in speech(script, event.block) if e is not event]
+            assert all(e.end_ms + LINE_GAP_MS <= event.at_ms or event.end_ms + LINE_GAP_MS <= e.at_ms
+                       for e in around), (routine_id, event)
+    assert found > 0  # 10 over the 42 days: most long quiet stretches come early in a hold, too soon for one

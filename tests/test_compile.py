@@ -249,3 +249,31 @@ def test_a_fixed_call_that_cannot_fit_is_an_error_at_its_phrase_naming_the_rate(
     assert (where.path.endswith("program.yaml"), where.line) == (True, 24)
     assert message.startswith("phrase 'ten_seconds_left' does not fit in the 40 s block of 'hold'")
     assert "at 170 words a minute (it fits at " in message
+
+
+def test_a_phrase_that_says_a_long_value_is_placed_at_the_value_and_names_the_phrase(tmp_path: Path) -> None:
+    title = "Lumbar Stabilisation and Hip Mobility for Runners Who Sit All Day"
+    script, program = compiled(tmp_path, f"title: {title}\nexercises: [{first_exercise(tmp_path)}]\n")
+    welcome = next(e for e in script.events if e.role.startswith("welcome"))
+
+    assert title in welcome.text
+    assert welcome.where.path.endswith("routines/day.yaml") and welcome.where.line == 1  # the title's line
+    assert welcome.said_in == program.phrases["welcome"][0].where  # and the phrase it is said in
+    safety = next(e for e in script.events if e.role.startswith("safety"))
+    assert safety.said_in is None and safety.where.path.endswith("program.yaml")  # no value: the phrase's own
+
+
+def test_a_short_value_leaves_the_line_at_the_phrase(tmp_path: Path) -> None:
+    script, program = compiled(tmp_path, f"title: X\nexercises: [{first_exercise(tmp_path)}]\n",
+                               program_edit=('"{series}. {title}."', '"Good to have you back, runner. {title}."'))
+    welcome = next(e for e in script.events if e.role.startswith("welcome"))
+
+    assert welcome.said_in is None and welcome.where == program.phrases["welcome"][0].where
+
+
+def first_exercise(tmp_path: Path) -> str:
+    if not (tmp_path / "routines").exists():
+        shutil.copytree(CASES / "routines", tmp_path / "routines")
+    text = (tmp_path / "routines" / "exercises.yaml").read_text()
+    return next(line[:-1] for line in text.splitlines() if line and not line[0].isspace() and line.endswith(":")
+                and not line.startswith("#"))

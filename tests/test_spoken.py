@@ -50,3 +50,18 @@ def test_degrees_times_and_units_are_said_as_a_person_would() -> None:
     assert spoken("1:30 to go") == "one minute thirty to go"
     assert spoken("0:45 left, 2:00 in all") == "forty-five seconds left, two minutes in all"
     assert as_said("{number} of {count}".format(number="one", count="two")) == "One of two"
+
+
+def test_addresses_units_abbreviations_and_markup_are_read_as_a_person_would() -> None:
+    assert spoken("Visit www.lowbackreset.com/help for more.") == \
+        "Visit lowbackreset dot com slash help for more."
+    assert spoken("Go to https://example.org/low-back now.") == "Go to example dot org slash low dash back now."
+    assert spoken("Write to coach@lowbackreset.com.") == "Write to coach at lowbackreset dot com."
+    assert spoken("Run 5 km, then 1 km easy; lift 10 kg for 30 s.") == \
+        "Run five kilometers, then one kilometer easy; lift ten kilograms for thirty seconds."
+    assert spoken("Rest 1-2 min, e.g. walk, i.e. slowly.") == \
+        "Rest one to two minutes, for example walk, that is slowly."
+    assert spoken("<b>Strong</b> Back") == "Strong Back"
+    assert spoken("[00:12.34] Breathe in.") == "Breathe in."
+    assert spoken("Stand tall.Breathe out, 3 sets.") == "Stand tall.Breathe out, three sets."  # no address
+    assert spoken("The 1990s") == "The one thousand, nine hundred and ninety s"  # a decade, not seconds

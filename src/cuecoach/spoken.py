@@ -4,6 +4,11 @@
 so a line heard with ``say`` is the line a build speaks. Degrees, units of time, clock-style times and ranges
 read as a person says them: "90°" is "ninety degrees", "30 s" "thirty seconds", "1:30" "one minute thirty",
 "10-15 s" "ten to fifteen seconds".
+
+Text is read as a person would read it aloud (``spoken``): web addresses and email addresses by their parts
+("example dot com slash help", "coach at example dot com"), units after a number in words ("5 km":
+"five kilometers"), common abbreviations in full ("e.g.": "for example"), markup and LRC timestamps left out.
+The speech engine says exactly that text, and the length estimate counts it, so the two agree.
 """
 
 from __future__ import annotations
@@ -17,6 +22,51 @@ from num2words import num2words
 def number_words(n: int) -> str:
     """A whole number in words: 45 -> 'forty-five', 120 -> 'one hundred and twenty'."""
     return num2words(n)
+
+
+# Read first, before the symbols they hold ('/', '.', '@') are read on their own.
+_TAG = re.compile(r"</?[a-z][a-z0-9]*(?:\s[^<>]*)?/?>", re.I)  # <b>, </i>, <br/>: markup, not words
+_LRC_TIME = re.compile(r"\[\d{1,3}:\d{2}(?:[.:]\d{1,3})?\]")  # [00:12.34]: a lyrics timestamp
+_TLDS = "com|org|net|edu|gov|io|co|uk|us|ca|au|de|fr|app|info|dev|me|fit|health"
+_EMAIL = re.compile(r"\b([\w.+-]+)@([\w-]+(?:\.[\w-]+)*\.[a-z]{2,})\b", re.I)
+_URL = re.compile(rf"(?:\bhttps?://|\bwww\.|\b(?=[\w-]+(?:\.[\w-]+)*\.(?:{_TLDS})\b))"
+                  rf"[\w-]+(?:\.[\w-]+)*(?:/[\w/.-]*[\w/])?", re.I)
+_ABBREVIATIONS = [(re.compile(pattern, re.I), said) for pattern, said in (
+    (r"\be\.g\.", "for example"), (r"\bi\.e\.", "that is"), (r"\betc\.", "et cetera"),
+    (r"\bapprox\.", "about"), (r"\bvs\.?(?=\s)", "versus"))]
+# units after a number, singular and plural (American spelling, like the default voice)
+_UNIT_NAMES = {("km",): "kilometer", ("m",): "meter", ("cm",): "centimeter", ("mm",): "millimeter",
+               ("mi",): "mile", ("kg",): "kilogram", ("g",): "gram", ("lb", "lbs"): "pound", ("oz",): "ounce",
+               ("s", "sec", "secs"): "second", ("min", "mins"): "minute", ("h", "hr", "hrs"): "hour"}
+_UNITS = {unit: name for units, name in _UNIT_NAMES.items() for unit in units}
+_UNIT = re.compile(rf"(?<![\w.])([-\u2013]?)(\d+(?:\.\d+)?)(\s?)({'|'.join(sorted(_UNITS, key=len, reverse=True))})"
+                   r"\b(?!\.\w)", re.I)
+
+
+def _say_url(match: re.Match[str]) -> str:
+    """A web address as a person reads it: no 'https://' or 'www.' (each 'w' is a 'double-u': three
+    syllables the estimate does not foresee), '.' and '/' as words."""
+    text = re.sub(r"^(?:https?://)?(?:www\.)?", "", match.group(0), flags=re.I)
+    return text.replace(".", " dot ").replace("/", " slash ").replace("-", " dash ")
+
+
+def _say_unit(match: re.Match[str]) -> str:
+    """'5 km': 'five kilometers'; one of a unit is singular, unless it ends a range ('1-1 km' is rare)."""
+    dash, number, space, unit = match.groups()
+    if not space and len(number) > 3:  # "1990s" is a decade, "30s" a hold
+        return match.group(0)
+    name = _UNITS[unit.lower()]
+    return f"{dash}{number} {name}{'' if number == '1' and not dash else 's'}"
+
+
+def _read_as_said(text: str) -> str:
+    """Markup, timestamps, addresses, abbreviations and units read out (see the module's doc)."""
+    text = _LRC_TIME.sub(" ", _TAG.sub(" ", text))
+    text = _EMAIL.sub(lambda m: f"{m.group(1).replace('.', ' dot ')} at {m.group(2).replace('.', ' dot ')}", text)
+    text = _URL.sub(_say_url, text)
+    for pattern, said in _ABBREVIATIONS:
+        text = pattern.sub(said, text)
+    return _UNIT.sub(_say_unit, text)
 
 
 _SYMBOLS = [
@@ -40,9 +90,6 @@ _NUMBER = re.compile(_NUM)
 _GLUED = re.compile(r"(?<=[^\W\d_])(?=\d)|(?<=\d)(?=[^\W\d_])")
 # 1:30 (a minute and a half), 0:45: minutes and seconds as a coach says them
 _CLOCK = re.compile(r"\b(\d{1,2}):([0-5]\d)\b")
-# 30 s, 2 min, 10-15 sec: a unit after a number (or a range) in full; "1 s" is one second
-_UNIT = re.compile(rf"(?<![\w.])({_NUM}(?:\s*[-\u2013\u2014]\s*{_NUM})?)\s*(s|secs?|mins?)(?![\w])")
-_UNIT_WORDS = {"s": "second", "sec": "second", "secs": "second", "min": "minute", "mins": "minute"}
 _SENTENCE_START = re.compile(r"(?<=[.!?] )[a-z]")  # a placeholder may begin a sentence: ". {duration}."
 _LONGEST_NUMBER = 6  # longer digit strings (a code, a phone number) are read digit by digit
 
@@ -67,18 +114,14 @@ def _say_clock(minutes: str, seconds: str) -> str:
     return said + (f" {num2words(s)}" if s else "")
 
 
-def _say_unit(amount: str, unit: str) -> str:
-    word = _UNIT_WORDS[unit.lower()]
-    return f"{amount} {word}{'' if amount.strip() == '1' else 's'}"
-
-
 @lru_cache(maxsize=8192)  # pure, and a build asks for the same few hundred lines thousands of times
 def spoken(text: str) -> str:
-    """The text as it should be said: numbers, ranges, multipliers and symbols in words, white space folded."""
+    """The text as it should be said: addresses, units and abbreviations read out, numbers, ranges, multipliers
+    and symbols in words, white space folded."""
+    text = _read_as_said(text)
     for pattern, replacement in _SYMBOLS:
         text = pattern.sub(replacement, text)
     text = _CLOCK.sub(lambda m: _say_clock(m.group(1), m.group(2)), text)
-    text = _UNIT.sub(lambda m: _say_unit(m.group(1), m.group(2)), text)
     text = _ORDINAL.sub(lambda m: num2words(int(m.group(1)), to="ordinal"), text)
     text = _TIMES.sub(lambda m: f"{_say_range(m.group(1), m.group(2))} times", text)
     text = _GLUED.sub(" ", text)  # "x10", "week1": the number is a word of its own

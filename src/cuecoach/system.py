@@ -93,9 +93,10 @@ def scratch_file(data: str | bytes | bytearray | Sequence[bytes | bytearray], be
         Path(name).unlink(missing_ok=True)
 
 
-def remove_stale_parts(folder: Path) -> None:
-    """Remove temp files left in `folder` by writers that were killed (they never replaced a real file)."""
-    for part in Path(folder).glob(".*.part"):
+def remove_stale_parts(folder: Path, recursive: bool = False) -> None:
+    """Remove temp files left in `folder` (and its subfolders, if `recursive`) by writers that were killed
+    (they never replaced a real file); a living writer's are left alone."""
+    for part in (Path(folder).rglob if recursive else Path(folder).glob)(".*.part"):
         pid = part.name.rsplit(".", 2)[-2].split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
             part.unlink(missing_ok=True)

@@ -6,7 +6,8 @@ encoder's identity (``encoder_id``: ffmpeg and the libraries it encodes with, by
 time, and the settings); it is part of every cached cluster's key, so an upgraded LAME never
 meets frames of the old one. Its *stock* (``stock_ready``) is what every track needs besides its
 sounds: the two silent frames and an Info frame to fill in, from an encode of a few seconds of
-silence, kept in the cache under the encoder's identity.
+silence, kept in the cache under the encoder's identity. Both its entries (the stock, and the libraries ffmpeg
+loads) end in a digest of their data (``checked``), verified when read: a damaged entry is made again.
 """
 
 from __future__ import annotations
@@ -33,6 +34,27 @@ ENCODER_LIBRARIES = ("libmp3lame.", "libavcodec.", "libavfilter.", "libavformat.
 # installed or upgraded), its preload list, and the environment
 LOADER_FILES = ("/etc/ld.so.cache", "/etc/ld.so.preload")
 LOADER_ENV = ("LD_LIBRARY_PATH", "LD_PRELOAD")
+# An entry of this module (the stock's MP3, the libraries' JSON): its data, then this mark and a digest of the
+# data (a changed byte reads as missing, and it is made again). Bump the format when an entry changes: names hold it.
+ENTRY_FORMAT = "2"
+ENTRY_MARK = b"CCCHECK"
+DIGEST_SIZE = 16
+
+
+def _digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
+
+
+def checked(data: bytes) -> bytes:
+    """A cache entry's bytes: `data`, then the mark and its digest."""
+    return data + ENTRY_MARK + _digest(data)
+
+
+def unchecked(entry: bytes) -> bytes | None:
+    """The data of an entry made by `checked`, or None if any byte of it is not as written."""
+    tail = len(ENTRY_MARK) + DIGEST_SIZE
+    data, mark, digest = entry[:-tail], entry[-tail:-DIGEST_SIZE], entry[-DIGEST_SIZE:]
+    return data if len(entry) > tail and mark == ENTRY_MARK and _digest(data) == digest else None
 
 
 def _stamp(path: str) -> str:
@@ -50,16 +72,16 @@ def encoder_libraries(binary: str, cache_root: Path) -> list[str]:
     decides it: the binary, the loader's files and the environment's library paths."""
     decides = json.dumps([binary, _stamp(binary), *map(_stamp, LOADER_FILES), *map(os.environ.get, LOADER_ENV)])
     name = hashlib.blake2b(decides.encode(), digest_size=8).hexdigest()
-    path = Path(cache_root) / "frames" / f"libraries-{name}.json"
+    path = Path(cache_root) / "frames" / f"libraries-{ENTRY_FORMAT}-{name}.json"
     try:
-        kept = json.loads(path.read_text())
+        kept = json.loads(unchecked(path.read_bytes()) or b"null")
         if isinstance(kept, list) and all(isinstance(library, str) for library in kept):
             return kept
     except (OSError, ValueError):
         pass  # not asked yet, or a damaged entry: ask again
     found = [library for library in system.linked_libraries(binary)
              if os.path.basename(library).startswith(ENCODER_LIBRARIES)]
-    system.write_atomic(path, json.dumps(found), sync=False)
+    system.write_atomic(path, checked(json.dumps(found).encode()), sync=False)
     return found
 
 
@@ -98,9 +120,10 @@ def stock_ready(cache_root: Path, bitrate: str, encoder: str, what: str) -> Iter
     """The silent frames and the Info template of `encoder` (its encoder_id), as a function to call when they
     are needed: from the cache, or from an encode of a few seconds of silence started here, which runs while
     the caller goes on (a build speaks its lines meanwhile) and is waited for on the first call, then cached."""
-    path = Path(cache_root) / "frames" / f"stock-{hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()}.mp3"
+    name = hashlib.blake2b(encoder.encode(), digest_size=8).hexdigest()
+    path = Path(cache_root) / "frames" / f"stock-{ENTRY_FORMAT}-{name}.mp3"
     try:
-        frames = mp3.split(path.read_bytes())
+        frames = mp3.split(unchecked(path.read_bytes()) or b"")
     except (OSError, mp3.FrameError):
         frames = []
     if len(frames) >= 3 and frames[0][mp3.XING_AT:mp3.XING_AT + 4] == b"Info":
@@ -119,7 +142,7 @@ def stock_ready(cache_root: Path, bitrate: str, encoder: str, what: str) -> Iter
                 running.finish()
                 data = temp.read_bytes()
                 made.append(_stock_of(mp3.split(data), path))
-                system.write_atomic(path, data, sync=False)
+                system.write_atomic(path, checked(data), sync=False)
             return made[0]
 
         yield ready  # never called (the build failed first): the encode is stopped, and nothing is kept

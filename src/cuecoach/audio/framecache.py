@@ -2,7 +2,7 @@
 
 An entry is ``<cache>/frames/ab/abcdef….mp3f``, named by the cluster's key (``assemble.Cluster.key``,
 which holds ``FORMAT_VERSION``, so a new format never meets entries of the old one): a small head (the
-format, the cluster's first frame, the frame count and a digest of the rest), each frame's size and
+format, the cluster's first frame, the frame count and a digest of those and the rest), each frame's size and
 CRC-16, then the frames. Entries are written atomically without fsync: a truncated or corrupt one fails
 its digest when read, is deleted, and reads as missing (it is encoded again).
 """
@@ -17,8 +17,9 @@ from pathlib import Path
 from cuecoach import system
 from cuecoach.audio import mp3
 
-CACHE_FORMAT = b"CCF5"  # part of every key: a new format never meets entries of the old one
-HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the rest
+CACHE_FORMAT = b"CCF6"  # part of every key: a new format never meets entries of the old one
+HEAD = struct.Struct("<4siI16s")  # format, first frame, frame count, digest of the three and the rest
+COUNTED = struct.Struct("<4siI")  # what of the head the digest covers
 FORMAT_VERSION = f"frames-{CACHE_FORMAT.decode()}"
 
 
@@ -29,6 +30,13 @@ class Encoded:
     first: int
     frames: tuple[bytes, ...]
     crcs: tuple[int, ...]  # each frame's CRC-16, for the Info frame's CRC of the whole audio
+
+
+def _digest(magic: bytes, first: int, count: int, rest: bytes | memoryview) -> bytes:
+    """The entry's digest: of its head's fields (a changed first frame would shift the cluster) and the rest."""
+    digest = hashlib.blake2b(COUNTED.pack(magic, first, count), digest_size=16)
+    digest.update(rest)
+    return digest.digest()
 
 
 class FrameCache:
@@ -51,7 +59,7 @@ class FrameCache:
         try:
             magic, first, count, digest = HEAD.unpack_from(data)
             rest = memoryview(data)[HEAD.size:]
-            if magic != CACHE_FORMAT or hashlib.blake2b(rest, digest_size=16).digest() != digest:
+            if magic != CACHE_FORMAT or _digest(magic, first, count, rest) != digest:
                 raise mp3.FrameError("bad checksum")
             sizes = [200 + size for size in rest[:count]]
             crcs = struct.unpack_from(f"<{count}H", rest, count)
@@ -71,6 +79,6 @@ class FrameCache:
         n = len(encoded.frames)
         rest = b"".join([bytes(len(f) - 200 for f in encoded.frames), struct.pack(f"<{n}H", *encoded.crcs),
                          *encoded.frames])
-        head = HEAD.pack(CACHE_FORMAT, encoded.first, n, hashlib.blake2b(rest, digest_size=16).digest())
+        head = HEAD.pack(CACHE_FORMAT, encoded.first, n, _digest(CACHE_FORMAT, encoded.first, n, rest))
         system.write_atomic(self.path(key), head + rest, sync=False)
 

@@ -62,10 +62,11 @@ assert GRID_SHIFT_MAX_MS < PAUSE_MS, "a line moved onto the frame grid could mee
 
 
 def start_of(event: Event) -> int:
-    """The track sample a sound starts on: a tone's exact time; a spoken line's time moved back onto the
-    MP3 frame grid (the sample that the encoder's and decoder's delay put at the start of a frame)."""
+    """The track sample a sound starts on: a tone's or a rep's count's exact time (a count keeps the tempo,
+    within 20 ms); another spoken line's time moved back onto the MP3 frame grid (the sample that the
+    encoder's and decoder's delay put at the start of a frame)."""
     at = frames(event.at_ms)
-    if event.kind != "speech":
+    if event.kind != "speech" or event.role == "rep":
         return at
     return max(0, at - (at + DELAY) % SAMPLES_PER_FRAME)
 

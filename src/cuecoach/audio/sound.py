@@ -1,8 +1,11 @@
-"""Audio pieces in the one format the track uses (44.1 kHz, mono, 16-bit): decoding, checking, trimming."""
+"""Audio pieces in the one format the track uses (44.1 kHz, mono, 16-bit): decoding, checking, trimming, and the
+checked WAV a cache entry is (its digest verified when read: a changed byte reads as missing)."""
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
 import wave
 from pathlib import Path
 
@@ -107,38 +110,6 @@ def trim(segment: AudioSegment) -> AudioSegment:
     return track_segment(segment.raw_data[start * SAMPLE_WIDTH:end * SAMPLE_WIDTH])
 
 
-def read_track_wav(path: Path) -> bytes | None:
-    """Raw PCM of a WAV in the track's format, or None if the file is missing, truncated or in another format."""
-    found = _track_wav(path, read=True)
-    return found[1] if found else None
-
-
-def track_wav_length(path: Path) -> int | None:
-    """The samples of a WAV in the track's format, from its header and size alone (as read_track_wav
-    would find them), or None if the file is missing, cut short or in another format."""
-    found = _track_wav(path, read=False)
-    return found[0] if found else None
-
-
-def _track_wav(path: Path, read: bool) -> tuple[int, bytes] | None:
-    """(frames, and their PCM if `read`) of a WAV in the track's format whose file is long enough for all
-    the frames its header names; None if it is missing, cut short, empty or in another format."""
-    try:
-        size = path.stat().st_size
-        with wave.open(str(path)) as reader:
-            params = reader.getparams()
-            pcm = reader.readframes(params.nframes) if read else b""
-    except (OSError, wave.Error, EOFError):
-        return None
-    if (params.nchannels, params.sampwidth, params.framerate) != (CHANNELS, SAMPLE_WIDTH, FRAME_RATE):
-        return None
-    if not params.nframes or size < params.nframes * SAMPLE_WIDTH + 44:
-        return None
-    if read and len(pcm) != params.nframes * SAMPLE_WIDTH:
-        return None
-    return params.nframes, pcm
-
-
 def wav_header(n_frames: int) -> bytes:
     """The 44-byte header of a WAV in the track's format, for PCM written after it."""
     data_size = n_frames * SAMPLE_WIDTH * CHANNELS
@@ -147,6 +118,63 @@ def wav_header(n_frames: int) -> bytes:
             + FRAME_RATE.to_bytes(4, "little") + (FRAME_RATE * SAMPLE_WIDTH * CHANNELS).to_bytes(4, "little")
             + (SAMPLE_WIDTH * CHANNELS).to_bytes(2, "little") + (8 * SAMPLE_WIDTH).to_bytes(2, "little")
             + b"data" + data_size.to_bytes(4, "little"))
+
+
+# A checked WAV (a cache entry): the track's 44-byte header, the PCM, then a chunk of our own holding a digest
+# of all that comes before it. Readers of WAV skip a chunk they do not know; we read only ours, whole or not at all.
+CHECK_CHUNK = b"cchk"
+DIGEST_SIZE = 16
+CHECK_TRAILER = 8 + DIGEST_SIZE
+_HEADER = 44
+
+
+def _digest(data: bytes | memoryview) -> bytes:
+    return hashlib.blake2b(data, digest_size=DIGEST_SIZE).digest()
+
+
+def _checked_header(n_frames: int) -> bytes:
+    """The header of a checked WAV of `n_frames`: the track's, its RIFF size counting the check chunk."""
+    head = wav_header(n_frames)
+    return head[:4] + (36 + n_frames * SAMPLE_WIDTH * CHANNELS + CHECK_TRAILER).to_bytes(4, "little") + head[8:]
+
+
+def checked_wav_bytes(pcm: bytes) -> bytes:
+    """A checked WAV of `pcm` (the track's format): header, PCM and the digest of both."""
+    body = _checked_header(len(pcm) // (SAMPLE_WIDTH * CHANNELS)) + pcm
+    return body + CHECK_CHUNK + DIGEST_SIZE.to_bytes(4, "little") + _digest(body)
+
+
+def _checked_frames(head: bytes, size: int) -> int | None:
+    """The frames a checked WAV of `size` bytes holds if `head` (its first 44 bytes) is exactly the header
+    it must have; None for any other header (a flipped size, rate or format byte)."""
+    pcm_bytes = size - _HEADER - CHECK_TRAILER
+    if pcm_bytes <= 0 or pcm_bytes % (SAMPLE_WIDTH * CHANNELS):
+        return None
+    n_frames = pcm_bytes // (SAMPLE_WIDTH * CHANNELS)
+    return n_frames if head == _checked_header(n_frames) else None
+
+
+def read_checked_wav(path: Path) -> bytes | None:
+    """The PCM of a checked WAV, or None if it is missing, or any byte of it is not as written."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    body, trailer = memoryview(data)[:-CHECK_TRAILER], data[-CHECK_TRAILER:]
+    if _checked_frames(data[:_HEADER], len(data)) is None \
+            or trailer != CHECK_CHUNK + DIGEST_SIZE.to_bytes(4, "little") + _digest(body):
+        return None
+    return bytes(body[_HEADER:])
+
+
+def checked_wav_length(path: Path) -> int | None:
+    """The frames of a checked WAV from its header and size alone, or None if the header is not exactly the
+    one its size calls for (its samples are checked by read_checked_wav, when they are read)."""
+    try:
+        with open(path, "rb") as entry:
+            return _checked_frames(entry.read(_HEADER), os.fstat(entry.fileno()).st_size)
+    except OSError:
+        return None
 
 
 def wav_bytes(pcm: bytes) -> bytes:

@@ -87,11 +87,16 @@ class Summary:
         return max((r.exit_code for r in self.results), default=0)
 
 
+def needed_sounds(program: Program) -> tuple[str, ...]:
+    """The sounds a build uses: the pip only for a series that counts in, out or reps with pips."""
+    pips = "pips" in (program.lead_in, program.count_out, program.rep_count)
+    return tuple(name for name in SOUNDS if name != "pip" or pips)
+
+
 def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
-    """The sound files a build uses: the pip only for a series that counts in or out with pips."""
-    pips = "pips" in (program.lead_in, program.count_out)
+    """The sound files a build uses (needed_sounds)."""
     sounds = {}
-    for name in (s for s in SOUNDS if s != "pip" or pips):
+    for name in needed_sounds(program):
         path = project.sounds / f"{name}.wav"
         try:
             sounds[name] = path.read_bytes()
@@ -212,9 +217,13 @@ def leveled_clips(job: Job, on_synth: Callable[[str], None] | None = None) -> di
 
 
 def speech_error(script: Script, text: str, message: str) -> BuildError:
-    """A line's speech failed: the message, after where the line was written (file:line:col)."""
-    where = next((str(e.where) for e in script.events if e.text == text and e.where), "")
-    return BuildError(f"{where + ': ' if where else ''}{message}")
+    """A line's speech failed: the message, after where the line was written (file:line:col); for a value a
+    phrase says (a title, a name), the value's line, and the phrase's."""
+    event = next((e for e in script.events if e.text == text and e.where), None)
+    if event is None:
+        return BuildError(message)
+    phrase = f" (said in phrase '{event.role.replace('-', '_')}', {event.said_in})" if event.said_in else ""
+    return BuildError(f"{event.where}: {message}{phrase}")
 
 
 def finish_day(job: Job, music_spans: list[tuple[int, int]] | None = None) -> None:

@@ -22,7 +22,8 @@ from cuecoach.errors import BuildError, InputError, Where
 if TYPE_CHECKING:
     import numpy as np
 
-MUSIC_FORMAT = "music-1"  # part of every cached loop's key: bump when decoding or the bed's format changes
+MUSIC_FORMAT = "music-2"  # part of every cached loop's key: bump when decoding or the entry's format changes
+# (2: a checked WAV, its digest verified when read: a damaged entry is decoded or made again)
 DEFAULT = "default"  # cuecoach's own bed
 MIN_PIECE_S = 1.0  # shorter is not music to loop: a click, or a file cut short
 
@@ -80,7 +81,7 @@ def _decoded(path: Path, digest: str, cache_root: Path, where: str) -> bytes:
 
     key = hashlib.blake2b(f"{MUSIC_FORMAT}|{digest}".encode(), digest_size=16).hexdigest()
     kept = Path(cache_root) / "music" / key[:2] / f"{key}.wav"
-    pcm = sound.read_track_wav(kept)
+    pcm = sound.read_checked_wav(kept)
     if pcm is not None:
         return pcm
     try:
@@ -93,7 +94,7 @@ def _decoded(path: Path, digest: str, cache_root: Path, where: str) -> bytes:
     if len(pcm) < 2 * MIN_PIECE_S * sound.FRAME_RATE:
         raise InputError((_where(where), f"'music' names {path.name}, which holds under {MIN_PIECE_S:g} s of "
                                          "audio; give a longer piece"))
-    system.write_atomic(kept, sound.wav_bytes(pcm), sync=False)
+    system.write_atomic(kept, sound.checked_wav_bytes(pcm), sync=False)
     return pcm
 
 
@@ -124,10 +125,10 @@ def _default_bed(digest: str, cache_root: Path, make) -> bytes:
 
     key = hashlib.blake2b(f"{MUSIC_FORMAT}|bed|{digest}".encode(), digest_size=16).hexdigest()
     kept = Path(cache_root) / "music" / key[:2] / f"{key}.wav"
-    pcm = sound.read_track_wav(kept)
+    pcm = sound.read_checked_wav(kept)
     if pcm is None:
         pcm = make()
-        system.write_atomic(kept, sound.wav_bytes(pcm), sync=False)
+        system.write_atomic(kept, sound.checked_wav_bytes(pcm), sync=False)
     return pcm
 
 

@@ -1,9 +1,11 @@
 """The run over many days: decide what is stale (in the main process), then make it.
 
-The cheap check (`current.glance`) answers first for days whose files are unchanged; the rest
-are loaded and compiled, and those whose build key says so are made by joining encoded frames
-(`frames.py`, the default) or, with `encode="whole"`, by encoding each rendered day whole
-(`whole.py`). One failing day does not stop the others; the playlists are written last.
+The cheap check (`current.glance`) answers first for days whose files are unchanged; for the rest,
+the voice, the cover and the sounds are judged as `check` judges them (a problem refuses the whole
+build, exit 2, before anything is written), then the days are loaded and compiled, and those whose
+build key says so are made by joining encoded frames (`frames.py`, the default) or, with
+`encode="whole"`, by encoding each rendered day whole (`whole.py`). One failing day does not stop
+the others; the playlists are written last.
 """
 
 from __future__ import annotations
@@ -24,11 +26,13 @@ from cuecoach.builder.job import (
     prepare,
     read_sounds,
     warning_lines,
+    with_engine,
 )
+from cuecoach.builder.sources import source_problems
 from cuecoach.builder.whole import make, make_in_pool
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project
-from cuecoach.errors import CueError
+from cuecoach.errors import CueError, InputError
 
 
 def build(project: Project, refs: list[str], *, force: bool = False, jobs: int | None = None,
@@ -61,9 +65,15 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
     """The days the cheap check left, loaded and compiled: those whose build key says they must be made.
     Those whose key says they are current are finished here, and their timelines added to `kept`."""
     days = Days(project, load_series_or_raise(project))
+    # check's problems, the same way; a speech engine missing from the machine fails each day, as an outside part
+    problems, _ = source_problems(project, with_engine(days.series.program, engine), machine=False)
+    if problems:
+        raise InputError(problems)
     sounds = read_sounds(project, days.series.program)
     if project.output.is_dir():
         system.remove_stale_parts(project.output)
+    if project.cache.is_dir():  # a killed build's cache entries and scratch files (the stock's encode)
+        system.remove_stale_parts(project.cache, recursive=True)
     todo: list[Job] = []
     for ref in seen.rest:
         try:

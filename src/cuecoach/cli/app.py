@@ -1,5 +1,6 @@
-"""The `cuecoach` command: build, plan, check, verify, voices, say, serve, publish. A thin layer over the
-wings below it; messages go to stderr, what a command was asked for (a plan, a feed's address) to stdout.
+"""The `cuecoach` command: build, plan, check, verify, voices, say, preview, serve, publish. A thin layer over
+the wings below it; messages go to stderr, what a command was asked for (a plan, a feed's address) to stdout.
+`build --watch` and `serve --watch` keep running: their loops are in `watch.py`.
 
 `entry.py` runs it, after answering a build with nothing to do itself (without importing this)."""
 
@@ -8,7 +9,9 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -17,10 +20,10 @@ from rich.console import Console
 
 from cuecoach import __version__, system
 from cuecoach.builder.check import check as check_all
-from cuecoach.builder.job import with_engine
+from cuecoach.builder.job import Summary, with_engine
 from cuecoach.builder.run import build as build_days
 from cuecoach.cli.guide import PlainCommand, complete_engines, complete_routines
-from cuecoach.cli.messages import INTERRUPTED, summary_line
+from cuecoach.cli.messages import INTERRUPTED, site_summary, summary_line
 from cuecoach.cli.preview import preview
 from cuecoach.cli.progress import BuildProgress
 from cuecoach.config.load import load_routine
@@ -31,7 +34,6 @@ from cuecoach.script.timeline import format_plan
 
 if TYPE_CHECKING:  # for annotations only: the site's modules load for serve and publish alone
     from cuecoach.site.pages import Site
-    from cuecoach.site.serve import SiteServer
 
 app = typer.Typer(
     help="Compile follow-along exercise routines written in YAML into voice-guided MP3s.",
@@ -59,6 +61,8 @@ OutputOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="DIR",
                                                 help="Folder for MP3s and timelines [default: ./output].")]
 CacheOpt = Annotated[Path | None, typer.Option("--cache", metavar="DIR",
                                                help="Speech cache folder [default: ./.cache/cuecoach].")]
+WatchOpt = Annotated[bool, typer.Option("--watch", help="Then watch the routines and sounds folders, and rebuild "
+                                                       "the days a saved edit changes (Ctrl-C stops).")]
 EngineOpt = Annotated[str | None, typer.Option("--engine", metavar="ENGINE", autocompletion=complete_engines,
                                               help="Speech engine: pyttsx3 or piper "
                                                    "[default: 'engine' in program.yaml].")]
@@ -79,9 +83,13 @@ def _chosen(project: Project, named: list[str] | None, all_: bool, command: str)
 
 
 def _fail(exc: CueError) -> NoReturn:
+    _print_error(exc)
+    raise typer.Exit(exc.exit_code)
+
+
+def _print_error(exc: CueError) -> None:
     for line in str(exc).splitlines():
         err.print(f"[red]error:[/red] {line}" if not isinstance(exc, InputError) else line, markup=True)
-    raise typer.Exit(exc.exit_code)
 
 
 def _version(value: bool) -> None:
@@ -119,23 +127,40 @@ def build(
     music: Annotated[MusicChoice | None, typer.Option("--music", help="Music under the voice of every day: "
                                                       "default (cuecoach's bed) or none [default: 'music' in "
                                                       "program.yaml and the days].")] = None,
+    watch: WatchOpt = False,
 ) -> None:
     """Build MP3s (and their JSON timelines) in the output folder; skip days that are current."""
     _check_engine(engine)
     project = _project(routines, sounds, output, cache)
-    refs = _chosen(project, routines_, all_, "build")
+    _chosen(project, routines_, all_, "build")
+    run = partial(build_days, jobs=jobs, engine=engine, encode=encode.value, music=music.value if music else None)
+    code = _build_once(project, routines_, all_, verbose, partial(run, force=force))
+    if watch:
+        from cuecoach.cli.watch import watch_builds
+
+        try:  # --force is for the first build: after it, what an edit changes is what is stale
+            watch_builds(project, lambda: _build_once(project, routines_, all_, verbose, run), err)
+        except KeyboardInterrupt:
+            err.print("stopped", markup=False)
+    raise typer.Exit(code)
+
+
+def _build_once(project: Project, named: list[str] | None, all_: bool, verbose: bool,
+                run: Callable[..., Summary] = build_days) -> int:
+    """Build the routines named (or all: a day added meanwhile too) with `run` (`build_days` with a command
+    line's options), as `build` shows it; its exit code, a located error printed."""
+    refs = chosen(project, named, all_)
     with BuildProgress(err, len(refs), verbose) as shown:
         try:
-            summary = build_days(project, refs, force=force, jobs=jobs, on_start=shown.on_start,
-                                 on_done=shown.on_done, on_synth=shown.on_synth, engine=engine, encode=encode.value,
-                                 music=music.value if music else None)
+            summary = run(project, refs, on_start=shown.on_start, on_done=shown.on_done, on_synth=shown.on_synth)
         except CueError as exc:
             if _debug:
                 raise
-            _fail(exc)
+            _print_error(exc)
+            return exc.exit_code
     built, skipped, failed = summary.count("built"), summary.count("skipped"), summary.count("failed")
     err.print(summary_line(built, skipped, failed, project.output), markup=False)
-    raise typer.Exit(summary.exit_code)
+    return summary.exit_code
 
 
 @app.command(cls=PlainCommand)
@@ -273,11 +298,11 @@ def _check_engine(engine: str | None) -> None:
 SITE_FOLDER = "site"  # inside the output folder: what `serve` serves and `publish` writes by default
 
 
-def _site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
+def _site(project: Project, folder: Path, base_url: str, chosen: bool = False, watch: bool = False) -> Site:
     from cuecoach.site.pages import write_site
 
     try:
-        site = write_site(project, folder, base_url, chosen)
+        site = write_site(project, folder, base_url, chosen, watch)
         for warning in site.warnings:
             err.print(warning, markup=False)
         return site
@@ -287,12 +312,6 @@ def _site(project: Project, folder: Path, base_url: str, chosen: bool = False) -
         _fail(exc)
 
 
-def _site_summary(site: Site) -> str:
-    waiting = len(site.days) - len(site.built)
-    return (f"{len(site.built)} of {len(site.days)} days in the feed"
-            + (f" ({waiting} not built yet: cuecoach build --all)" if waiting else ""))
-
-
 @app.command(cls=PlainCommand)
 def serve(
     host: Annotated[str, typer.Option("--host", metavar="HOST",
@@ -300,12 +319,14 @@ def serve(
                     ] = "0.0.0.0",
     port: Annotated[int, typer.Option("--port", "-p", min=0, max=65535, metavar="PORT",
                                       help="Port to listen on (0: any free port).")] = 8000,
-    routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None,
+    routines: RoutinesOpt = None, output: OutputOpt = None, cache: CacheOpt = None, watch: WatchOpt = False,
+    sounds: SoundsOpt = None,
 ) -> None:
     """Serve the web player, the podcast feed and the tracks to phones on this network (Ctrl-C stops)."""
+    from cuecoach.cli.watch import serve_site
     from cuecoach.site.serve import make_server, public_host
 
-    project = _project(routines, None, output, cache)
+    project = _project(routines, sounds, output, cache)
     folder = project.output / SITE_FOLDER
     try:
         server = make_server(folder, host, port)
@@ -313,42 +334,14 @@ def serve(
         err.print(f"error: cannot listen on {host}:{port}: {exc.strerror}; choose another with --port", markup=False)
         raise typer.Exit(1) from None
     signal.signal(signal.SIGTERM, _stop)  # a service manager's stop is as clean as Ctrl-C
+    url = f"http://{public_host(host)}:{server.server_address[1]}/"
+    rebuild = (lambda: _build_once(project, None, True, False)) if watch else None  # the staleness check decides
     with server:
         try:
-            _serve_site(server, project, folder, f"http://{public_host(host)}:{server.server_address[1]}/")
+            serve_site(server, project, url, lambda: _site(project, folder, url, watch=watch), err, rebuild)
         except KeyboardInterrupt:
             pass
     err.print("stopped", markup=False)
-
-
-def _serve_site(server: SiteServer, project: Project, folder: Path, url: str) -> None:
-    """Make the site for `url`, say where it is, and serve it until interrupted, remaking it when a
-    build changes the output meanwhile (checked when a phone loads the page or the feed)."""
-    from cuecoach.site.pages import sources_state, write_site
-    from cuecoach.site.serve import terminal_qr
-
-    made_from = sources_state(project)
-    site = _site(project, folder, url)
-
-    def refresh() -> None:
-        nonlocal made_from
-        now = sources_state(project)
-        if now != made_from:
-            made_from = now
-            try:
-                write_site(project, folder, url)
-                err.print("the output changed: site updated", markup=False)
-            except CueError as exc:
-                err.print(f"the site was not updated: {exc}", markup=False)
-            except OSError as exc:  # a file removed meanwhile, say: serve what is there
-                err.print(f"the site was not updated: {exc.filename}: {exc.strerror}", markup=False)
-
-    server.refresh = refresh
-    print(f"Open on your phone:  {url}", flush=True)
-    print(f"Podcast feed:        {site.feed_url}", flush=True)
-    print(terminal_qr(url), flush=True)
-    err.print(f"{_site_summary(site)}; serving {shown(folder)}; Ctrl-C stops", markup=False)
-    server.serve_forever()
 
 
 def _stop(signum: int, frame: object) -> None:
@@ -378,7 +371,7 @@ def publish(
     folder = to or project.output / SITE_FOLDER
     site = _site(project, folder, base_url, chosen=to is not None)
     print(f"Feed: {site.feed_url}")
-    err.print(f"{_site_summary(site)}; copy {shown(folder)} to {base_url}", markup=False)
+    err.print(f"{site_summary(site)}; copy {shown(folder)} to {base_url}", markup=False)
 
 
 def main() -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cuecoach.config.options import Number, find
 from cuecoach.config.project import LIBRARY_FILE, PROGRAM_FILE, Project, routine_path, series_day, series_ids, shown
 from cuecoach.config.schema import Exercise, Place, Problems, Program, Routine
+from cuecoach.config.settings import DAY
 from cuecoach.config.validate import library_from_node, program_from_node, routine_from_node
 from cuecoach.config.yamlsrc import read_yaml
 from cuecoach.errors import InputError, Where
@@ -20,6 +22,19 @@ class Loaded:
     routine: Routine
     known: frozenset[str] = frozenset()  # exercises met on earlier days of the series
     place: Place = Place()  # where the day is in the series
+
+
+def _cover_place(project: Project, program: Program | None) -> Problems:
+    """A cover that is not a file in the routines folder (or below it): what it holds is cover.py's to judge."""
+    if program is None or not program.cover:
+        return []
+    path = project.routines / program.cover
+    if not path.resolve().is_relative_to(project.routines.resolve()):
+        return [(program.where["cover"], f"'cover' names {program.cover}, outside the routines folder; put the "
+                                         "image in the routines folder and give its name, like cover.jpg")]
+    if not path.is_file():
+        return [(program.where["cover"], f"no cover image at {shown(path)}; put it there, or remove 'cover'")]
+    return []
 
 
 def load_series(project: Project, problems: Problems) -> tuple[Program | None, dict[str, Exercise], set[str]]:
@@ -36,10 +51,7 @@ def load_series(project: Project, problems: Problems) -> tuple[Program | None, d
             continue
         if name == PROGRAM_FILE:
             program = program_from_node(root, problems)
-            if program is not None and program.cover and not (project.routines / program.cover).is_file():
-                problems.append((program.where["cover"], f"no cover image at "
-                                                         f"{shown(project.routines / program.cover)}; "
-                                                         "put it there, or remove 'cover'"))
+            problems += _cover_place(project, program)
         else:
             library_root = root
     if program is not None and library_root is not None:
@@ -66,6 +78,17 @@ def load_series_or_raise(project: Project) -> Series:
     return Series(program, library, frozenset(known))
 
 
+def _name_problems(named: tuple[int, int] | None, where: Where) -> Problems:
+    """A file named as a series day (weekW-dayD) is held to the limits of the week: and day: it stands for."""
+    found = []
+    for key, value in zip(("week", "day"), named or (), strict=False):
+        kind = find(DAY, key).kind
+        if isinstance(kind, Number) and not kind.low <= value <= kind.high:
+            found.append((where, f"this file is {key} {value} by its name, but a series has {key}s {kind.low} to "
+                                 f"{kind.high}; rename the file (weekW-dayD.yaml) within them"))
+    return found
+
+
 def _read_day(series: Series, routine_id: str, path: Path) -> Routine:
     """Load one day's file against an already loaded series; raise InputError listing its problems.
 
@@ -76,6 +99,7 @@ def _read_day(series: Series, routine_id: str, path: Path) -> Routine:
     root = read_yaml(path, shown(path), problems)
     routine = routine_from_node(routine_id, root, series.library, set(series.known_ids), problems)
     named = series_day(routine_id)
+    problems += _name_problems(named, routine.where if routine is not None else Where(shown(path), 1, 1))
     if routine is not None and named is not None and (routine.week not in (0, named[0])
                                                       or routine.day not in (0, named[1])):
         problems.append((routine.where, f"this file is week {named[0]}, day {named[1]} by its name, but it says "

@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import string
+import unicodedata
 from typing import Any
 
 from cuecoach.config.options import (
@@ -61,6 +62,12 @@ def check_keys(given: Mapping, table: tuple[Setting, ...], what: str, at: Where,
             problems.append((at, f"{what} is missing '{key}'; add it"))
 
 
+def _control(folded: str) -> str | None:
+    """The first control or format character left in text once its white space is folded, named: 'U+001B'."""
+    found = next((ch for ch in folded if unicodedata.category(ch) in ("Cc", "Cs")), None)
+    return None if found is None else f"U+{ord(found):04X}"
+
+
 def text(node: Node, what: str, problems: Problems) -> str | None:
     """Text as written: a number stays as typed (``1.50``), white space is folded."""
     value = node.value
@@ -72,6 +79,9 @@ def text(node: Node, what: str, problems: Problems) -> str | None:
         return None
     raw = str(node.text if node.text is not None and not isinstance(value, str) else value)
     folded = " ".join(raw[: MAX_TEXT_CHARS * 10].split())
+    if (control := _control(folded)) is not None:  # a NUL or an ANSI escape would land raw in the .lrc and .vtt
+        problems.append((node.where, f"{what} holds a control character ({control}); remove it"))
+        return None
     if value is None or not folded:
         problems.append((node.where, f"{what} is empty; write the text"))
         return None

@@ -35,7 +35,8 @@ SECTIONS = (
             "in week and day order; any other routine file builds too, outside the series.", DAY),
     Section("An entry of a day's exercises", "An exercise id alone, or a mapping with `id` and that day's "
             "changes. The timing and the spoken fields are declared once for both files: a key left out keeps the "
-            "exercise's value from exercises.yaml. Giving `work` replaces its `per_side`, and the other way round.",
+            "exercise's value from exercises.yaml. Giving one of `work`, `per_side`, `reps` or `reps_per_side` "
+            "replaces the exercise's (a block of seconds drops its `tempo`).",
             ITEM, inherited=TIMING + SPOKEN),
 )
 

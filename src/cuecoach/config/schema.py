@@ -29,23 +29,39 @@ class Line:
 
 @dataclass(frozen=True)
 class Timing:
-    """How an exercise is timed: one block, or one per side, repeated in sets with rests between (its keys and
-    their defaults: settings.TIMING)."""
+    """How an exercise is timed: one block, or one per side, of seconds or of repetitions at a tempo, repeated in
+    sets with rests between (its keys and their defaults: settings.TIMING)."""
 
     work: float | None
     per_side: float | None
     sets: int
     rest: float | None
     where: Where
+    reps: int | None = None
+    reps_per_side: int | None = None
+    tempo: str | None = None  # as written: "4", "3-1-1"
+    tempo_where: Where | None = None  # where the tempo is written
+
+    @property
+    def rep_count(self) -> int | None:
+        """Repetitions in one block, or None for a block of seconds."""
+        return self.reps if self.reps is not None else self.reps_per_side
+
+    @property
+    def rep_seconds(self) -> float:
+        """One rep's length: the tempo's phases added up (0 without a tempo)."""
+        return sum(float(phase) for phase in self.tempo.split("-")) if self.tempo else 0.0
 
     @property
     def seconds(self) -> float:
         """Length of one block."""
+        if self.rep_count is not None:
+            return round(self.rep_count * self.rep_seconds, 1)  # tenths added up: no float dust
         return self.work if self.work is not None else self.per_side or 0.0
 
     @property
     def sides(self) -> int:
-        return 2 if self.per_side is not None else 1
+        return 2 if self.per_side is not None or self.reps_per_side is not None else 1
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,7 @@ class Program:
     bitrate: str = _DEFAULT["bitrate"]
     lead_in: str = _DEFAULT["lead_in"]
     count_out: str = _DEFAULT["count_out"]
+    rep_count: str = _DEFAULT["rep_count"]
     instruction: str = _DEFAULT["instruction"]
     sides: tuple[Line, Line] = (Line(_DEFAULT["sides"][0], Where(PROGRAM_FILE)),
                                 Line(_DEFAULT["sides"][1], Where(PROGRAM_FILE)))
@@ -150,6 +167,7 @@ class Routine:
     quiet: bool = False  # no company lines in long holds
     music: str | tuple[str, ...] | None = None  # the day's own (as Program.music); None: program.yaml's
     music_where: Where | None = None  # where the day's own music is written
+    title_where: Where | None = None  # where the title is written (a phrase that says it names its line)
 
     @property
     def equipment(self) -> tuple[str, ...]:

@@ -30,6 +30,9 @@ from cuecoach.config.options import (
 MAX_BLOCK_S = 600  # ten minutes: longer is a typo for a follow-along routine
 MIN_BLOCK_S = 5  # room for the start tone and the three-two-one countdown
 MAX_SETS = 20
+MAX_REPS = 50  # repetitions in one block: more is a typo for strength work at a tempo
+# a tempo: one rep's seconds (4), or its phases' joined by hyphens (down, hold, up: 3-1-1), up to four phases
+TEMPO = re.compile(r"\d{1,2}(\.\d)?(-\d{1,2}(\.\d)?){0,3}")
 MAX_MOVE_S = 60  # quiet time to move: longer is a typo
 MAX_GAP_S = 120  # a gap of the series: longer is a typo
 MAX_ROUTINE_S = 3 * 3600  # a day's timed blocks together
@@ -46,6 +49,7 @@ MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
 ENGINES = ("pyttsx3", "piper")
 LEAD_INS = ("count", "pips", "none")  # before every start: the countdown words, the pip sound, or nothing
 COUNT_OUTS = ("count", "pips", "none")  # before every stop tone: the countdown words, the pips, or nothing
+REP_COUNTS = ("count", "pips")  # as each rep but the last ends: its number said, or a pip
 INSTRUCTIONS = ("auto", "full")  # auto: full setup the first time, a reminder later; full: always in full
 BITRATE = re.compile(r"(32|40|48|56|64|80|96|112|128|160|192|224|256|320)k")  # constant MP3 rates
 MUSIC = Structured("none, default, or a list of audio files", "files in the routines folder (or below it) "
@@ -109,8 +113,10 @@ PHRASES = (
             ("Breathe slowly.", "Long breath out.", "Keep breathing.", "Let the breath settle.",
              "Soft breath in, slow breath out.")),
     Setting("encouragement", Phrase(), "encouragement, said in turn to keep a long hold company",
-            ("You're doing well.", "Stay with it.", "Nice and steady.", "Good, hold it there.",
+            ("You're doing well.", "Stay with it.", "Nice and steady.", "Good, just like that.",
              "Easy and controlled.", "That's the way.")),
+    Setting("time_left", Phrase(("left",)), "a time call that keeps a long hold company, said when {left} is "
+            "left (\"twenty seconds\")", ("{left} to go.", "{left} left.", "Just {left} more.")),
 )
 
 PROGRAM = (
@@ -143,6 +149,8 @@ PROGRAM = (
             "short pips) or none", "count"),
     Setting("count_out", Choice(COUNT_OUTS), "before every stop tone: count (the countdown words), pips (three "
             "short pips) or none", "count"),
+    Setting("rep_count", Choice(REP_COUNTS), "how a block of reps is counted as each rep but the last ends: "
+            "count (one, two...) or pips (a short pip)", "count"),
     Setting("instruction", Choice(INSTRUCTIONS), "auto: an exercise's full setup the first time, its reminder "
             "later; full: always in full", "auto"),
     Setting("sides", SIDES, "how sides are named, first side first, unless an exercise names its own",
@@ -158,8 +166,15 @@ PROGRAM = (
 # --- exercises.yaml: the library, and what a day's entry may change ---------------------------------
 
 TIMING = (
-    Setting("work", BLOCK, "one block, in seconds; an exercise gives work or per_side"),
+    Setting("work", BLOCK, "one block, in seconds; an exercise gives work, per_side, reps or reps_per_side"),
     Setting("per_side", BLOCK, "one block on each side, in seconds, with a switch between them"),
+    Setting("reps", Number(1, MAX_REPS, integer=True, example=10), "one block of repetitions at the tempo, "
+            "counted"),
+    Setting("reps_per_side", Number(1, MAX_REPS, integer=True, example=8), "repetitions on each side at the "
+            "tempo, with a switch between them"),
+    Setting("tempo", Text(TEMPO, "give one rep's seconds, like 4, or its phases' joined by hyphens, like 3-1-1",
+                          "seconds a rep (4), or its phases' (down, hold, up: 3-1-1), to a tenth, up to four"),
+            "how long one rep takes, with reps or reps_per_side: the block lasts reps times the tempo"),
     Setting("sets", Number(1, MAX_SETS, integer=True, example=3), "how many times the blocks are done", 1),
     Setting("rest", Number(1, MAX_BLOCK_S, example=15), "rest between sets, in seconds", fallback="gaps.rest"),
 )
@@ -190,8 +205,8 @@ EXERCISE = (
     Setting("equipment", Structured("list of equipment ids", "ids from program.yaml's equipment"),
             "what the exercise needs", ()),
     *SPOKEN,
-    Setting("timing", Group(TIMING, "timing", "work: 30"), "how the exercise is timed: work or per_side, "
-            "then sets and rest", REQUIRED),
+    Setting("timing", Group(TIMING, "timing", "work: 30"), "how the exercise is timed: work, per_side, "
+            "reps or reps_per_side (with a tempo), then sets and rest", REQUIRED),
 )
 
 # --- a day's file -------------------------------------------------------------------------------------
@@ -208,7 +223,8 @@ DAY = (
     Setting("quiet", Flag(), "a quiet day: no lines are added to keep long blocks company", False),
     Setting("music", MUSIC, "the day's music, instead of program.yaml's", fallback="program.yaml's music"),
     Setting("exercises", Structured("list of exercise ids, or mappings with id and the day's changes",
-                                    f"at least one; the timed blocks under {MAX_ROUTINE_S // 3600} hours"),
+                                    "at least one; the timed blocks, and the whole day all told, under "
+                                    f"{MAX_ROUTINE_S // 3600} hours"),
             "the day's exercises, in order", REQUIRED),
 )
 

@@ -16,7 +16,18 @@ from cuecoach.config.options import Group, Phrase, Setting, defaults, find, requ
 from cuecoach.config.project import ID_PATTERN, PROGRAM_FILE
 from cuecoach.config.readers import Mapping, check_keys, line, mapping, read_fields, read_group, suggest
 from cuecoach.config.schema import Exercise, Gaps, Line, Problems, Program, Routine, Step, Timing
-from cuecoach.config.settings import DAY, EXERCISE, ITEM, MAX_ROUTINE_S, PROGRAM, SPOKEN, TIMING
+from cuecoach.config.settings import (
+    DAY,
+    EXERCISE,
+    ITEM,
+    MAX_BLOCK_S,
+    MAX_ROUTINE_S,
+    MIN_BLOCK_S,
+    PROGRAM,
+    SPOKEN,
+    TEMPO,
+    TIMING,
+)
 from cuecoach.config.yamlsrc import Node, describe, show
 from cuecoach.errors import Where
 
@@ -142,24 +153,67 @@ def program_from_node(root: Node, problems: Problems) -> Program | None:
 # --- exercises.yaml ----------------------------------------------------------------------------------------
 
 
-def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, problems: Problems) -> Timing | None:
-    """Apply timing fields over a base: `work` replaces `per_side` and the other way round."""
+AMOUNTS = ("work", "per_side", "reps", "reps_per_side")  # how much work a block holds: an exercise gives one
+_AMOUNT_FIX = "keep 'work' (one block), 'per_side' (one block each side), 'reps' or 'reps_per_side' (with a tempo)"
+
+
+def _tempo_problem(values: dict[str, Any], fields: dict[str, Any]) -> str:
+    """What is wrong between the repetitions and the tempo, once merged; empty when nothing is."""
+    counted = values["reps"] is not None or values["reps_per_side"] is not None
+    if "tempo" in fields and not counted:
+        return "'tempo' goes with reps: add 'reps: N' or 'reps_per_side: N', or leave the tempo out"
+    if counted and values["tempo"] is None:
+        return "reps need a tempo: add 'tempo: 3-1-1' (down, hold and up, in seconds) or 'tempo: 4' (seconds a rep)"
+    return ""
+
+
+def merge_timing(base: Timing | None, fields: dict[str, Any], where: Where, problems: Problems,
+                 tempo_at: Where | None = None) -> Timing | None:
+    """Apply timing fields over a base: one amount (`work`, `per_side`, `reps`, `reps_per_side`) replaces the
+    base's; a block of seconds drops the base's tempo. `tempo_at`: where a tempo given here is written."""
     values = defaults(TIMING) if base is None else {setting.key: getattr(base, setting.key) for setting in TIMING}
-    if "work" in fields and "per_side" in fields:
-        problems.append((where, "both 'work' and 'per_side' are given; keep 'work' (one block) "
-                                "or 'per_side' (one block each side)"))
+    amounts = [key for key in AMOUNTS if key in fields]
+    if len(amounts) > 1:
+        problems.append((where, f"both '{amounts[0]}' and '{amounts[1]}' are given; {_AMOUNT_FIX}"))
         return None
-    if "work" in fields:
-        values["per_side"] = None
-    if "per_side" in fields:
-        values["work"] = None
+    for key in AMOUNTS if amounts else ():
+        values[key] = None
+    if amounts and amounts[0] in ("work", "per_side"):
+        values["tempo"] = None
     values.update(_given(fields))
-    if any(value is None for value in fields.values()):
+    if any(value is None for value in fields.values()) or not TEMPO.fullmatch(values["tempo"] or "0"):
         return None  # already reported
-    if values["work"] is None and values["per_side"] is None:
-        problems.append((where, "no timing: add 'work: SECONDS' or 'per_side: SECONDS'"))
+    if all(values[key] is None for key in AMOUNTS):
+        problems.append((where, "no timing: add 'work: SECONDS' or 'per_side: SECONDS', or 'reps: N' with a tempo"))
         return None
-    return Timing(**values, where=where)
+    if problem := _tempo_problem(values, fields):
+        problems.append((tempo_at if "tempo" in fields and tempo_at else where, problem))
+        return None
+    tempo_where = (tempo_at or where) if "tempo" in fields else base.tempo_where if base else None
+    timing = Timing(**values, where=where, tempo_where=tempo_where if values["tempo"] else None)
+    if timing.rep_count is not None and not MIN_BLOCK_S <= timing.seconds <= MAX_BLOCK_S:
+        problems.append((timing.tempo_where or where,
+                         f"{timing.rep_count} reps at {timing.tempo} make a block of {timing.seconds:g} s; keep it "
+                         f"from {MIN_BLOCK_S} to {MAX_BLOCK_S} s (fewer or more reps, or another tempo)"))
+        return None
+    return timing
+
+
+def _where_of(given: Any, key: str) -> Where | None:
+    """Where a key's value is written in a mapping as read (None when it is not given, or not a mapping)."""
+    return given[key][1].where if isinstance(given, dict) and key in given else None
+
+
+SIDED = ("sides", "side2_cues", "switch", "switch_time")  # the keys that shape the two sides (per_side, reps_per_side)
+
+
+def _sides_unused(given: Mapping, timing: Timing, what: str, problems: Problems) -> bool:
+    """Whether `given` holds a key of the two sides (SIDED) where the timing has none (plain work): each is
+    reported at its line, as it would be left out without a word."""
+    unused = [key for key in SIDED if key in given] if timing.sides == 1 else []
+    problems += [(given[key][0], f"'{key}' has no effect on {what}, timed as plain work ('work') with no sides; "
+                                 f"time it with 'per_side', or remove '{key}'") for key in unused]
+    return bool(unused)
 
 
 def _gear(given: Mapping, what: str, equipment: dict[str, str], problems: Problems) -> tuple[str, ...]:
@@ -202,7 +256,9 @@ def exercise_from_node(ex_id: str, id_where: Where, node: Node, equipment: dict[
     if "timing" in given:
         t_node = given["timing"][1]
         if (t_fields := read_group(find(EXERCISE, "timing"), t_node, f"{what} ", problems)) is not None:
-            timing = merge_timing(None, t_fields, t_node.where, problems)
+            timing = merge_timing(None, t_fields, t_node.where, problems, _where_of(t_node.value, "tempo"))
+    if timing is not None:
+        _sides_unused(given, timing, what, problems)
     if len(problems) > before or timing is None or "name" not in fields:
         return None
     name: Line = fields["name"]
@@ -267,10 +323,12 @@ def _step(number: int, item: Node, library: dict[str, Exercise], known_ids: set[
     exercise = library[ex_id]
     timing_fields = read_fields(given, TIMING, f"exercise {number} ('{ex_id}') ", problems)
     if timing_fields:
-        timing = merge_timing(exercise.timing, timing_fields, item.where, problems)
+        timing = merge_timing(exercise.timing, timing_fields, item.where, problems, _where_of(given, "tempo"))
         if timing is None:
             return None
         exercise = replace(exercise, timing=timing)
+    if _sides_unused(given, exercise.timing, f"exercise {number} ('{ex_id}')", problems):
+        return None
     if any(value is None for value in fields.values()):
         return None
     full = fields.pop("instruction", None) == "full" or "setup" in fields  # a day's own setup is said in full
@@ -320,4 +378,5 @@ def routine_from_node(routine_id: str, root: Node, library: dict[str, Exercise],
         day=fields.get("day") or left_out["day"], intro=fields.get("intro"), steps=tuple(steps), where=root.where,
         closing=fields.get("closing"), quiet=bool(fields.get("quiet", left_out["quiet"])),
         music=own_music, music_where=top["music"][1].where if own_music is not None else None,
+        title_where=fields["title"].where,
     )

@@ -13,6 +13,11 @@ Timing contract
   ``gaps.get_ready`` / ``gaps.switch_sides``), then the lead-in: the countdown words (or
   pips) one second apart, the last one second before the start tone. The words before it
   never eat the quiet time: the gap grows with them.
+* A block of reps (``reps`` or ``reps_per_side`` at a ``tempo``) lasts the reps times the tempo: each rep but
+  the last ends with its count ("one", "two"...) or a pip (``rep_count``), the last with the stop tone. A rep
+  shorter than the sound that opens it (the start tone, the count before) and ``PAUSE_MS`` is an error at
+  its tempo. It hears no "halfway" or "ten seconds left" (the counts say where the runner is); the count out
+  only if it fits after the last count; its cues go in the gaps the counts leave, ``LINE_GAP_MS`` from them.
 * Inside a block, the fixed cues keep their times: the start tone at 0, "halfway" at N/2
   and "ten seconds left" at N-10 (blocks of ``CALLS_MIN_S`` or more), "three, two, one"
   at N-3, N-2 and N-1, the stop tone at N. Two lines inside a block are at least
@@ -25,7 +30,11 @@ Timing contract
 * Company in long holds: in a block of ``COMPANY_MIN_S`` or more, unless the exercise or
   the day is ``quiet``, no stretch of more than ``QUIET_MAX_MS`` passes without a line
   (planned ``SLOT_MARGIN_MS`` shorter): the exercise's cues not yet said, then breathing
-  reminders and encouragement in turn, near the middle of the longest quiet stretch.
+  reminders, encouragement and time calls in turn through the day, near the middle of the
+  longest quiet stretch. A time call ("twenty seconds to go") is said exactly when that
+  much is left, a multiple of ``TIME_CALL_STEP_S`` from ``TIME_CALL_MIN_S`` (below it the
+  count is near, and "ten seconds left" is the fixed call's) to ``TIME_CALL_LATEST`` of the
+  block; where none fits, the next filler is tried.
 * Variety: a phrase's alternatives are taken in turn (``vary.py``); a later set does not
   repeat the form cues of the set before it (it hears ``set_cues`` on even sets, or the
   cues the set before did not say); an exercise's own switch alternates with the series'.
@@ -49,7 +58,7 @@ from dataclasses import replace
 from itertools import pairwise
 
 from cuecoach.config.schema import Exercise, Line, Place, Problems, Program, Routine, Step
-from cuecoach.config.settings import MAX_RATE
+from cuecoach.config.settings import MAX_RATE, MAX_ROUTINE_S
 from cuecoach.errors import InputError, Where
 from cuecoach.script.cues import Span, fill_at, place, quiet_stretch
 from cuecoach.script.talk import Speaker, announce_duration, round10, to_ms
@@ -81,7 +90,7 @@ class _Compiler(Speaker):
         for step in routine.steps:
             if last_stop is not None:
                 t = self.phrase(last_stop + SOUND_SLOT_MS["stop"] + PAUSE_MS, "next_exercise",
-                                name=step.exercise.say.text) + PAUSE_MS
+                                name=step.exercise.say) + PAUSE_MS
                 t = max(t, last_stop + to_ms(program.gaps.transition))
             last_stop = self.exercise(t, step)
         assert last_stop is not None
@@ -100,13 +109,13 @@ class _Compiler(Speaker):
         ex, timing = step.exercise, step.exercise.timing
         self.chapters.append((ex.name, t))
         t = self.phrase(t, "announce", number=number_words(step.number),
-                        count=number_words(len(self.routine.steps)), name=ex.say.text,
+                        count=number_words(len(self.routine.steps)), name=ex.say,
                         duration=announce_duration(ex)) + PAUSE_MS
         for line in self.setup_lines(step):
             t = self.say(t, self.words(line), "setup") + PAUSE_MS
         sides = self.sides(ex)
         if timing.sides == 2:
-            t = self.phrase(t, "side_first", side=sides[0].text) + PAUSE_MS
+            t = self.phrase(t, "side_first", side=sides[0]) + PAUSE_MS
         end = self.phrase(t, "get_ready")
         quiet = ex.setup_time if ex.setup_time is not None else self.program.gaps.get_ready
         start = self.count(end + to_ms(quiet), "lead-in")
@@ -124,7 +133,7 @@ class _Compiler(Speaker):
         """Between sides: the switch line, the side's name, quiet time to move, the lead-in. Returns the start."""
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         t = self.say(t, self.words(self.switch_line(ex)), "switch") + PAUSE_MS
-        end = self.phrase(t, "side_next", side=self.sides(ex)[1].text)
+        end = self.phrase(t, "side_next", side=self.sides(ex)[1])
         quiet = ex.switch_time if ex.switch_time is not None else self.program.gaps.switch_sides
         return self.count(end + to_ms(quiet), "lead-in")
 
@@ -141,7 +150,7 @@ class _Compiler(Speaker):
         t = stop + SOUND_SLOT_MS["stop"] + PAUSE_MS
         t = self.phrase(t, "rest", length=duration_words(rest_ms / 1000)) + PAUSE_MS
         if ex.timing.sides == 2:
-            t = self.phrase(t, "side_first", side=self.sides(ex)[0].text) + PAUSE_MS
+            t = self.phrase(t, "side_first", side=self.sides(ex)[0]) + PAUSE_MS
         lead_at = start - len(self.program.countdown) * COUNT_STEP_MS
         call = self.words(self.choose("next_set"), set=number_words(next_set),
                           sets=number_words(ex.timing.sets))
@@ -157,36 +166,73 @@ class _Compiler(Speaker):
 
     def block(self, start: int, step: Step, side: int | None, set_number: int) -> int:
         """Lay out one timed block starting at `start`; returns the stop tone's onset."""
-        ex = step.exercise
-        n = to_ms(ex.timing.seconds)
+        ex, timing = step.exercise, step.exercise.timing
         number = len(self.blocks) + 1
-        stop = start + n
+        stop = start + to_ms(timing.seconds)
         side_name = self.sides(ex)[side - 1].text if side else None
-        self.blocks.append(Block(number, step.number, ex.id, ex.name, side, set_number, ex.timing.sets,
-                                 ex.timing.seconds, start, stop, side_name))
-        taken = [(start, self.sound(start, "start", number))]
+        self.blocks.append(Block(number, step.number, ex.id, ex.name, side, set_number, timing.sets,
+                                 timing.seconds, start, stop, side_name, timing.rep_count, timing.tempo))
+        self.sound(start, "start", number)
         countdown_at = stop - COUNT_STEP_MS * len(self.program.countdown)
-        if ex.timing.seconds >= CALLS_MIN_S:
-            for at, name in ((start + round10(n / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
-                said = self.choose(name)
-                end = self.say(at, self.words(said), name.replace("_", "-"), number)
-                if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
-                        end + LINE_GAP_MS > countdown_at:
-                    self.rate_problems.append((said.where,
-                                               f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
-                                               f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
-                                               "shorten the phrase, or raise 'rate' in program.yaml"))
-                taken.append((at, end))
-        self.count(countdown_at, "countdown", number)
+        out = True  # the count out to the stop tone: always in a block of seconds, in one of reps if it fits
+        if timing.rep_count is not None:
+            busy = self.rep_counts(start, ex, number)
+            out = not busy or busy[-1][1] + PAUSE_MS <= countdown_at
+        else:
+            busy = self.calls(start, stop, countdown_at, ex, number) if timing.seconds >= CALLS_MIN_S else []
+        if out:
+            self.count(countdown_at, "countdown", number)
         self.sound(stop, "stop", number)
-        free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, countdown_at - LINE_GAP_MS)
-        busy = list(taken[1:])  # the start tone is not a line: a cue may follow it closely
+        free = (start + SOUND_SLOT_MS["start"] + PAUSE_MS, (countdown_at if out else stop) - LINE_GAP_MS)
         cued = self.place_cues(ex, self.block_cues(ex, side, set_number), number, free, busy)
-        if ex.timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
-            end = countdown_at if self.program.count_out == "count" else stop
+        if timing.seconds >= COMPANY_MIN_S and not (ex.quiet or self.routine.quiet):
+            end = countdown_at if out and self.program.count_out == "count" else stop
             cued |= self.company(step, side, number, (start, end), free, busy, cued)
         self.last_set[(step.number, side)] = cued
         return stop
+
+    def calls(self, start: int, stop: int, countdown_at: int, ex: Exercise, number: int) -> list[Span]:
+        """"Halfway" and "ten seconds left" in a long block of seconds, at their fixed times; returns their
+        slots. A call that does not fit with LINE_GAP_MS around it is a problem at its phrase."""
+        taken = [(start, start + SOUND_SLOT_MS["start"])]
+        for at, name in ((start + round10((stop - start) / 2), "halfway"), (stop - 10_000, "ten_seconds_left")):
+            said = self.choose(name)
+            end = self.say(at, self.words(said), name.replace("_", "-"), number)
+            if at < taken[-1][1] + (LINE_GAP_MS if len(taken) > 1 else PAUSE_MS) or \
+                    end + LINE_GAP_MS > countdown_at:
+                self.rate_problems.append((said.where,
+                                           f"phrase '{name}' does not fit in the {ex.timing.seconds:g} s block "
+                                           f"of '{ex.id}' with {LINE_GAP_MS / 1000:g} s of quiet around it",
+                                           "shorten the phrase, or raise 'rate' in program.yaml"))
+            taken.append((at, end))
+        return taken[1:]
+
+    def rep_counts(self, start: int, ex: Exercise, number: int) -> list[Span]:
+        """The count ("one", "two"... or a pip, rep_count) as each rep but the last ends, the last ending at the
+        stop tone; returns their slots. A rep too short for the sound that opens it and PAUSE_MS of quiet is a
+        problem at the tempo (reported once)."""
+        timing, pips = ex.timing, self.program.rep_count == "pips"
+        rep, reps = to_ms(timing.rep_seconds), timing.rep_count or 1
+        spans: list[Span] = []
+        before, what = (start, start + SOUND_SLOT_MS["start"]), "the start tone"
+        for i in range(1, reps + 1):
+            at = start + i * rep  # the end of rep i: its count, or the stop tone
+            if at < before[1] + PAUSE_MS:
+                self.rate_problems.append((timing.tempo_where or timing.where,
+                                           f"a rep at tempo {timing.tempo} in '{ex.id}' lasts {rep / 1000:g} s, too "
+                                           f"short for {what} ({(before[1] - before[0]) / 1000:.1f} s) and "
+                                           f"{PAUSE_MS / 1000:g} s of quiet after it", "slow the tempo (like "
+                                           "3-1-1)" + (", or raise 'rate' in program.yaml" if i > 1 and not pips
+                                                       else "")))
+                break
+            if i == reps:
+                break
+            said = "a pip" if pips else f"the count '{number_words(i)}'"
+            end = self.sound(at, "pip", number, "rep") if pips else self.say(at, self.words(number_words(i)),
+                                                                             "rep", number)
+            before, what = (at, end), said
+            spans.append(before)
+        return spans
 
     def block_cues(self, ex: Exercise, side: int | None, set_number: int) -> tuple[Line, ...]:
         """A block's form cues: the side's, or on a later set its set_cues (even sets) or the cues the set
@@ -226,19 +272,22 @@ class _Compiler(Speaker):
                 said: set[str]) -> set[str]:
         """Lines that keep a long hold company: no quiet stretch of the block over QUIET_MAX_MS (planned
         SLOT_MARGIN_MS shorter). The exercise's cues the block and the set before have not said come first,
-        then breathing reminders and encouragement in turn. Returns the form cues it said."""
+        then fillers (breathing, encouragement, time calls) in turn. Returns the form cues it said."""
         ex = step.exercise
         before = self.last_set.get((step.number, side), set())
         own = [w for cue in dict.fromkeys(ex.cues + (ex.side2_cues or ()) + (ex.set_cues or ()))
                if (w := self.words(cue)).text not in said | before]
         added: set[str] = set()
-        for turn in range(MAX_COMPANY_LINES):
+        for _ in range(MAX_COMPANY_LINES):
             stretch = quiet_stretch(busy, *block)
             if stretch[1] - stretch[0] <= QUIET_MAX_MS - SLOT_MARGIN_MS:
                 break
             form = bool(own)
-            line = own.pop(0) if form else self.words(self.choose(("breathing", "encouragement")[turn % 2]))
-            at = fill_at(stretch, line.slot_ms, busy, free)
+            if form:
+                line = own.pop(0)
+                at = fill_at(stretch, line.slot_ms, busy, free)
+            else:
+                at, line = self.filler(stretch, self.blocks[number - 1], busy, free)
             if at is None:
                 continue  # too long for this stretch: the next line may be shorter
             busy.append((at, self.say(at, line, "company", number)))
@@ -261,6 +310,15 @@ def _compile(routine: Routine, program: Program, known: frozenset[str], where: P
             break
         minutes = settled
     return compiler
+
+
+def _length_problems(routine: Routine, duration_ms: int) -> Problems:
+    """A day longer than MAX_ROUTINE_S, all told: the one limit for its blocks, rests, quiet times and talk."""
+    if duration_ms <= MAX_ROUTINE_S * 1000:
+        return []
+    return [(routine.where, f"{routine.id} lasts {duration_ms / 60_000:.0f} minutes with its rests, quiet times "
+                            f"(setup_time, switch_time) and talk; keep a day under {MAX_ROUTINE_S // 60} minutes "
+                            "(shorter quiet times, fewer sets, or split the day)")]
 
 
 def _count_word_problems(program: Program) -> Problems:
@@ -295,7 +353,7 @@ def compile_routine(routine: Routine, program: Program, known: frozenset[str] = 
     """
     place_ = place_ or Place()
     compiler = _compile(routine, program, known, place_, alone)
-    problems = _count_word_problems(program)
+    problems = _count_word_problems(program) + _length_problems(routine, compiler.duration)
     for where, message, fix in dict.fromkeys(compiler.rate_problems):
         rate = slowest_rate(routine, program, known, where, place_)
         fits = f"it fits at {rate} words a minute or faster" if rate else "it does not fit at any rate"

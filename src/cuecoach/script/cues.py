@@ -9,7 +9,9 @@ Contract
 * ``quiet_stretch``: the longest stretch of a block without speech, from the start tone to the first line,
   between lines, and from the last line to the end of the block (the first spoken count word, or the stop
   tone when the count out is not spoken). ``fill_at``: where a company line goes in such a stretch, near
-  its middle, or None if it does not fit there.
+  its middle, or None if it does not fit there. ``call_times``: the round times left at which a time call
+  ("twenty seconds to go") may be said in such a stretch, nearest its middle first; ``fits_at`` whether a
+  line can be said exactly then.
 Pure functions of times in ms; the compiler (compile.py) decides what is said.
 """
 
@@ -62,3 +64,17 @@ def fill_at(stretch: Span, length: int, busy: list[Span], free: Span) -> int | N
         if at + length <= free[1] and at < stretch[1]:  # it fits, and breaks the stretch
             return at
     return None
+
+
+def fits_at(at: int, length: int, busy: list[Span], free: Span) -> bool:
+    """Whether a line of `length` can be said exactly at `at`: in the free time, LINE_GAP_MS from every line."""
+    return free[0] <= at and at + length <= free[1] and first_free(at, length, busy) == at
+
+
+def call_times(stretch: Span, stop: int, step_s: int, lowest_s: int, highest_s: int) -> list[int]:
+    """The seconds left before `stop`, multiples of `step_s` from `lowest_s` to `highest_s`, that fall inside
+    `stretch`: when a time call may be said so that it is true, nearest the stretch's middle first."""
+    middle = (stretch[0] + stretch[1]) / 2
+    lefts = [left for left in range(lowest_s, highest_s + 1, step_s)
+             if stretch[0] < stop - left * 1000 < stretch[1]]
+    return sorted(lefts, key=lambda left: abs(stop - left * 1000 - middle))

@@ -34,7 +34,8 @@ def format_plan(script: Script) -> str:
             block = blocks[event.block]  # type: ignore[index]  # a start tone always opens a block
             side = f", side {block.side} ({block.side_name})" if block.side else ""
             sets = f", set {block.set} of {block.sets}" if block.sets > 1 else ""
-            heard = f"[start tone] {block.name}{side}{sets}: {block.seconds:g} s"
+            reps = f"{block.reps} reps at {block.tempo}, " if block.reps is not None else ""
+            heard = f"[start tone] {block.name}{side}{sets}: {reps}{block.seconds:g} s"
         elif event.kind == "sound":
             heard = f"[{event.text} tone]" if event.text != "finish" else "[finish sound]"
         else:
@@ -58,7 +59,8 @@ def timeline_json(script: Script, **extra: Any) -> dict[str, Any]:
         "blocks": [
             {"number": b.number, "exercise": b.exercise, "name": b.name, "side": b.side, "side_name": b.side_name,
              "set": b.set,
-             "planned_s": b.seconds, "start_ms": b.start_ms, "end_ms": b.end_ms}
+             "planned_s": b.seconds, "start_ms": b.start_ms, "end_ms": b.end_ms,
+             **({"reps": b.reps, "tempo": b.tempo} if b.reps is not None else {})}  # a block of seconds as before
             for b in script.blocks
         ],
         "events": [

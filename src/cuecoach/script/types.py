@@ -26,6 +26,9 @@ QUIET_MAX_MS = 15_000  # the longest a runner holds without a word, in a block o
 # A line's slot is generous (spoken.estimate_ms: real speech came to 0.43 to 0.95 of it), so the quiet heard
 # is longer than the plan's: the plan keeps its stretches this much shorter.
 SLOT_MARGIN_MS = 3_000
+TIME_CALL_STEP_S = 5  # a time call names a round time left: "twenty-five seconds to go", said when it is so
+TIME_CALL_MIN_S = 15  # no time call below this: "ten seconds left" is the fixed call's, and the count is near
+TIME_CALL_LATEST = 2 / 3  # at most this share of a block left: "fifty seconds to go" ten seconds in is no help
 MAX_COMPANY_LINES = 8  # company lines a block may get: a bound on the search, never reached at 120 words a minute
 
 
@@ -40,6 +43,7 @@ class Event:
     role: str  # what it is for: "cue", "halfway", "start", ...
     where: Where | None = None  # where the words were written
     block: int | None = None  # the timed block it belongs to, 1-based
+    said_in: Where | None = None  # the phrase's line, when `where` is a value it says (a title, a name)
 
     @property
     def end_ms(self) -> int:
@@ -48,7 +52,7 @@ class Event:
 
 @dataclass(frozen=True)
 class Block:
-    """A timed block: from the onset of its start tone to the onset of its stop tone."""
+    """A timed block, of seconds or of reps: from the onset of its start tone to the onset of its stop tone."""
 
     number: int
     step: int
@@ -61,6 +65,8 @@ class Block:
     start_ms: int
     end_ms: int
     side_name: str | None = None
+    reps: int | None = None  # a block of repetitions: how many, at what tempo ("3-1-1")
+    tempo: str | None = None
 
 
 @dataclass(frozen=True)

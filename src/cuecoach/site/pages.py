@@ -3,7 +3,11 @@
     feed.xml                 the podcast feed (absolute URLs under the base URL)
     index.html, player.*     the web player (package data: plain HTML, CSS and JS), coach.js, sw.js
     manifest.webmanifest     the installed web app, named by the series' title
-    site.json                the series for the player: every day, built or not, in order
+    site.json                the series for the player: every day, built or not, in order; a built day's
+                             track as audio/<day>.mp3?v=<version>, the version from its build key (a track
+                             made anew has a new address: no cache holds the old bytes for it);
+                             "watch": true while `serve --watch` runs, and the open page then polls this
+                             file and reloads a day whose version changed
     cover.jpg                the series' cover
     audio/<day>.mp3          the tracks (hard links to output/<day>.mp3 where possible)
     chapters/<day>.json      Podcasting 2.0 JSON chapters
@@ -28,7 +32,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 from cuecoach import system
-from cuecoach.builder.cover import cover_path
+from cuecoach.builder.cover import cover_path, cover_problems
 from cuecoach.builder.export import one_line, read_json, write_text_if_changed
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project, routine_ids, shown
@@ -44,7 +48,7 @@ SHORT_NAME_MAX = 15  # characters: a home screen shows about this many under the
 DAY_FOLDERS = ("audio", "chapters", "transcripts", "days")
 GUID_PREFIX = "cuecoach"
 COVER_NAME = "cover.jpg"  # the page, the manifest and the feed all name this file
-COVER_MIN = 1400  # pixels: what Apple Podcasts and Spotify require of a show's artwork
+VERSION_CHARS = 12  # of a track's hash in its address: 48 bits, enough to tell one build of a day from another
 MARKER = ".cuecoach-site"  # marks a folder as ours: only then are files in it replaced or removed
 
 
@@ -62,6 +66,7 @@ class Day:
     duration_ms: int
     mp3: Path | None
     timeline: Timeline | None
+    version: str = ""  # what changes when the track does: the start of its build key (builder/job.py)
 
 
 @dataclass(frozen=True)
@@ -99,8 +104,14 @@ def collect_days(project: Project) -> tuple[Program, list[Day]]:
         days.append(Day(routine_id, routine.title, routine.week, routine.day,
                         routine.intro.text if routine.intro else "", tuple(_bare(e) for e in script.equipment),
                         exercises, timeline.duration_ms if timeline else script.duration_ms,
-                        mp3 if timeline else None, timeline))
+                        mp3 if timeline else None, timeline, _version(data) if timeline else ""))
     return loaded.series.program, days
+
+
+def _version(data: dict | None) -> str:
+    """The track's version: the start of the build key its JSON recorded (what it was made from: a track is made
+    anew only when its key changes, or its file was damaged and it is made again the same)."""
+    return str((data or {}).get("build_key", ""))[:VERSION_CHARS]
 
 
 def minutes(ms: int) -> str:
@@ -152,12 +163,13 @@ def player_day(timeline: Timeline) -> dict:
     }
 
 
-def site_json(program: Program, days: list[Day], cover_name: str) -> dict:
+def site_json(program: Program, days: list[Day], cover_name: str, watch: bool = False) -> dict:
+    """The series for the player; `watch`: a server rebuilds days as their files change (the page polls)."""
     return {
-        "title": program.title, "author": program.author, "cover": cover_name, "feed": "feed.xml",
+        "title": program.title, "author": program.author, "cover": cover_name, "feed": "feed.xml", "watch": watch,
         "days": [{"id": d.id, "title": d.title, "week": d.week, "day": d.day, "focus": d.focus,
                   "duration_ms": d.duration_ms, "equipment": list(d.equipment), "exercises": list(d.exercises),
-                  "audio": f"audio/{d.id}.mp3" if d.mp3 else None,
+                  "audio": f"audio/{d.id}.mp3" + (f"?v={d.version}" if d.version else "") if d.mp3 else None,
                   "bytes": d.mp3.stat().st_size if d.mp3 else None} for d in days],
     }
 
@@ -232,24 +244,18 @@ def _claim(folder: Path, checked: bool) -> None:
                             "each time.\n")
 
 
-def _site_cover(cover: Path, target: Path, program: Program) -> list[str]:
+def _site_cover(cover: Path, target: Path) -> None:
     """The site's cover.jpg (the page, the manifest and the feed name it): the image itself when it is a
-    JPEG, else a JPEG of it. Warns about an image podcast directories would turn down."""
+    JPEG, else a JPEG of it. The image was judged first (cover.cover_problems)."""
     from PIL import Image
 
     with Image.open(cover) as image:
-        size = image.size
         if image.format == "JPEG":
             place(cover, target)
         else:
             out = io.BytesIO()
             image.convert("RGB").save(out, "JPEG", quality=90)
             _write(target, out.getvalue())
-    if size[0] != size[1] or size[0] < COVER_MIN:
-        where = program.where.get("cover", Where("program.yaml"))
-        return [f"{where}: warning: the cover is {size[0]} x {size[1]}; podcast apps want a square image of at "
-                f"least {COVER_MIN} x {COVER_MIN}"]
-    return []
 
 
 def _write_day(folder: Path, day: Day) -> set[Path]:
@@ -284,13 +290,17 @@ def _show(program: Program, days: list[Day], base: str, cover_name: str) -> Show
                 year=program.year, updated=datetime.fromtimestamp(newest, UTC))
 
 
-def write_site(project: Project, folder: Path, base_url: str, chosen: bool = False) -> Site:
+def write_site(project: Project, folder: Path, base_url: str, chosen: bool = False, watch: bool = False) -> Site:
     """Write (or refresh) the whole site in `folder`, with the feed's links under `base_url`.
-    A folder the user `chosen` must be empty, or a site made before."""
+    A folder the user `chosen` must be empty, or a site made before; `watch`: tell the page to poll."""
     base = base_url if base_url.endswith("/") else base_url + "/"
     program, days = collect_days(project)
+    problems, warned = cover_problems(project, program)  # as check and build judge it: nothing written
+    if problems:
+        raise InputError(problems)
     _claim(folder, checked=chosen)
-    warnings = _site_cover(cover_path(project, program), folder / COVER_NAME, program)
+    _site_cover(cover_path(project, program), folder / COVER_NAME)
+    warnings = [f"{where}: {message}" for where, message in warned]
     for name in STATIC:
         _write(folder / name, resources.files("cuecoach.site").joinpath("web", name).read_bytes())
     keep: set[Path] = set()
@@ -303,7 +313,7 @@ def write_site(project: Project, folder: Path, base_url: str, chosen: bool = Fal
         for stale in (folder / sub).glob("*") if (folder / sub).is_dir() else ():
             if stale.is_file() and stale not in keep:
                 stale.unlink()
-    _write(folder / "site.json", _json(site_json(program, days, COVER_NAME)))
+    _write(folder / "site.json", _json(site_json(program, days, COVER_NAME, watch)))
     _write(folder / MANIFEST, _json(web_manifest(program)))
     _write(folder / "feed.xml", feed_xml(_show(program, days, base, COVER_NAME), episodes))
     return Site(folder, tuple(days), urljoin(base, "feed.xml"), base, tuple(warnings))

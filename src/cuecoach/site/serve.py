@@ -23,7 +23,7 @@ from collections.abc import Callable
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
 CHUNK = 64 * 1024
@@ -189,12 +189,25 @@ class SiteServer(ThreadingHTTPServer):
     _refresh_lock = threading.Lock()
     _refreshed_at = 0.0
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # set while `serve --watch` rebuilds: a request then serves the site as it is (made from whole days),
+        # not one made from a build half done; the watch remakes it when the build ends (refresh_now)
+        self.building = threading.Event()
+
     def refresh_if_stale(self) -> None:
         """A day rebuilt while the server runs reaches the phone on its next page or feed load."""
-        if self.refresh is None or time.monotonic() - self._refreshed_at < REFRESH_EVERY_S:
+        if self.refresh is None or self.building.is_set() or time.monotonic() - self._refreshed_at < REFRESH_EVERY_S:
             return
         with self._refresh_lock:
             if time.monotonic() - self._refreshed_at >= REFRESH_EVERY_S:
+                self.refresh()
+                self._refreshed_at = time.monotonic()
+
+    def refresh_now(self) -> None:
+        """Remake the site now if it is stale (`serve --watch`, after a rebuild), never while a request does."""
+        if self.refresh is not None:
+            with self._refresh_lock:
                 self.refresh()
                 self._refreshed_at = time.monotonic()
 

@@ -33,7 +33,9 @@ from cuecoach.config.schema import Program
 from cuecoach.errors import BuildError, CueError
 from cuecoach.synth import piper_engine, pyttsx3_engine
 
-SYNTH_FORMAT = 8  # bump when the way clips are made changes: every key changes with it
+SYNTH_FORMAT = 8  # bump when the way clips are made changes: every key changes with it (and the MP3s' frames:
+# a cluster's place in the padding pattern follows its pieces' keys, assemble._residue)
+ENTRY_FORMAT = 2  # bump when a cache entry's layout changes (2: a checked WAV): entries of another are never read
 ENGINES = {pyttsx3_engine.NAME: pyttsx3_engine, piper_engine.NAME: piper_engine}
 ATTEMPTS = 3  # fresh engines tried for a clip whose length is off before the build gives up
 IN_FLIGHT_PER_CPU = 3  # speaking children at once per CPU (each mostly waits for espeak); 1 to 8 measured alike
@@ -70,29 +72,32 @@ class VoiceSettings:
 
 
 class SpeechCache:
-    """Finished clips on disk, named by their key: ``<dir>/speech/ab/abcdef….wav``."""
+    """Finished clips on disk, named by their key and the entry's format (``<dir>/speech/ab/abcdef….2.wav``), each
+    a checked WAV (sound.checked_wav_bytes): a byte changed on disk makes the entry read as missing, and it is
+    made again."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root) / "speech"
 
     def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.wav"
+        return self.root / key[:2] / f"{key}.{ENTRY_FORMAT}.wav"
 
     def get(self, key: str) -> bytes | None:
         """The clip's PCM, or None if missing; a truncated or corrupt entry is deleted and reported missing."""
         path = self.path(key)
-        pcm = sound.read_track_wav(path)
+        pcm = sound.read_checked_wav(path)
         if pcm is None and path.exists():
             path.unlink(missing_ok=True)
         return pcm
 
     def length(self, key: str) -> int | None:
-        """The clip's length in samples, from its header, or None if the entry is missing or not whole."""
-        return sound.track_wav_length(self.path(key))
+        """The clip's length in samples, from its header and size, or None if the entry is missing or its header
+        is not the one its size calls for (its samples are checked when they are read: get)."""
+        return sound.checked_wav_length(self.path(key))
 
     def put(self, key: str, pcm: bytes) -> None:
         # no fsync (it cost a build 3 ms a clip): an entry cut short by a crash fails the check on reading
-        system.write_atomic(self.path(key), sound.wav_bytes(pcm), sync=False)
+        system.write_atomic(self.path(key), sound.checked_wav_bytes(pcm), sync=False)
 
 
 _engines: dict[VoiceSettings, Engine] = {}  # one per process and settings (a Piper model loads once)

@@ -1,5 +1,7 @@
 // cuecoach's web player: the series page and one page per day (#week1-day1), from site.json; a day's
 // page is a coach for the mat, drawn from what coach.js reads in the day's timeline.
+// Under `cuecoach serve --watch` (site.json says "watch": true) the page polls site.json and redraws
+// when a track's address (its version) changes: a day being played resumes where it was, playing.
 // Plain JavaScript, no library: it runs as shipped, offline, on any phone browser.
 "use strict";
 (() => {
@@ -10,9 +12,11 @@
   const RESTART_CHAPTER_S = 3;     // "previous" within this much of a chapter's start goes to the one before
   const SEEK_KEY_S = 5;            // an arrow key on the timeline moves this far
   const DAYS_CACHE = "cuecoach-days-v1";
+  const WATCH_POLL_MS = 1000;      // under --watch: how often site.json is asked for (a rebuild takes about a second)
   const storeKey = "cuecoach:" + new URL(".", location.href).pathname + ":";
   let site = null;
   let leave = () => {};            // undoes what the current page set up
+  let resumePlaying = false;       // the day was playing when its rebuilt track replaced it: play the new one
 
   // --- small helpers ------------------------------------------------------------------------
   function recall(key, fallback) {
@@ -366,7 +370,9 @@
       if (t - lastSaved > SAVE_EVERY_MS / 1000 || t < lastSaved) { lastSaved = t; savePosition(); }
       if (audio.duration && t >= audio.duration * PLAYED_SHARE) markPlayed(day.id);
     }
+    let gone = false;  // left: the pause and the reset that leaving causes come after, and must not be saved
     function savePosition() {
+      if (gone) return;
       const positions = recall("positions", {});
       positions[day.id] = audio.currentTime;
       remember("positions", positions);
@@ -393,6 +399,7 @@
       }
       screen.position();
       show();
+      if (resumePlaying) { resumePlaying = false; audio.play().catch(() => {}); }
     }, { once: true });
     show();
     const awake = keepAwake(audio);
@@ -410,6 +417,7 @@
       awake();
       if (!audio.paused) audio.pause();
       savePosition();
+      gone = true;
       audio.removeAttribute("src");
       audio.load();
     };
@@ -426,6 +434,7 @@
       const wanted = [day.audio, `days/${day.id}.json`, site.cover, "site.json"];
       const missing = [];
       for (const url of wanted) { if (!(await cache.match(url))) missing.push(url); }
+      if (missing.includes(day.audio)) await cache.delete(day.audio.split("?")[0], { ignoreSearch: true });  // older builds
       if (missing.length) {
         status.textContent = "Saving this day for offline use…";
         await cache.addAll(missing);
@@ -446,6 +455,22 @@
     if (day) window.scrollTo(0, 0);
   }
 
+  // under --watch: redraw the page when a track it shows was rebuilt (a day's, or any on the series page)
+  async function watchForRebuilds() {
+    try {
+      const fresh = await getJSON("site.json");
+      const id = decodeURIComponent(location.hash.replace(/^#\/?/, ""));
+      const tracks = (s) => s.days.filter((d) => !id || d.id === id).map((d) => d.audio).join(" ");
+      if (tracks(fresh) !== tracks(site)) {
+        const audio = document.getElementById("audio");
+        resumePlaying = Boolean(audio && !audio.paused);
+        site = fresh;
+        route();
+      }
+    } catch (error) { /* the server is busy or gone for a moment: ask again */ }
+    setTimeout(watchForRebuilds, WATCH_POLL_MS);
+  }
+
   async function start() {
     try {
       site = await getJSON("site.json");
@@ -455,6 +480,7 @@
     }
     window.addEventListener("hashchange", route);
     route();
+    if (site.watch) setTimeout(watchForRebuilds, WATCH_POLL_MS);
     if ("serviceWorker" in navigator && window.isSecureContext) {
       navigator.serviceWorker.register("sw.js").catch(() => {});
     }

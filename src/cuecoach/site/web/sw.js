@@ -1,7 +1,8 @@
 // cuecoach's service worker: a day opened once plays offline.
 // The page and its data come from the network when it answers and from the cache when it does
 // not; a track is served from the cache when it was saved there, with range requests answered
-// from the saved file (media elements ask for ranges, and seek with them).
+// from the saved file (media elements ask for ranges, and seek with them). A track's address holds
+// its version (?v=…): only the version asked for is served from the cache, a rebuilt one comes from the network.
 "use strict";
 const SHELL = "cuecoach-shell-v1";
 const DAYS = "cuecoach-days-v1";
@@ -46,7 +47,7 @@ async function networkFirst(request) {
 }
 
 async function track(request) {
-  const saved = await caches.match(request.url, { ignoreSearch: true, ignoreVary: true });
+  const saved = await caches.match(request.url, { ignoreVary: true });
   if (!saved) return fetch(request);
   const range = request.headers.get("range");
   if (!range) return saved;
