@@ -187,3 +187,28 @@ def test_a_days_own_music_overrides_the_programs_and_none_turns_it_off(tmp_path:
     assert "music" not in json.loads((folder / "output" / "short.json").read_text())
     run_cli("build", "short", "--music", "default", cwd=folder)
     assert json.loads((folder / "output" / "short.json").read_text())["music"]["sources"] == ["default"]
+
+
+def test_the_mix_measures_its_target_where_its_limiter_takes_loudness() -> None:
+    """A quiet, peaky voice (clicks of noise over a murmur, silent between lines): the gain pushes its peaks far
+    over the ceiling, the limiter takes loudness back, and the mix still measures the target; its loudness measured
+    in parts as measured whole."""
+    rng = np.random.default_rng(7)
+    n = 120 * RATE
+    voice = np.zeros(n)  # silent between its lines, as a rendered track is
+    spans = []
+    for start in range(RATE, n - 2 * RATE, 4 * RATE):
+        voice[start:start + RATE] = 0.02 * rng.standard_normal(RATE) \
+            + 0.25 * rng.standard_normal(RATE) * (rng.random(RATE) > 0.99)
+        spans.append((start, start + RATE))
+    pcm = loudness.to_pcm(voice)
+    loop = loudness.samples(bed.bed_pcm())
+    scale = music.linear_envelope(spans, n, 9, 18) * np.float32(music.bed_gain(loop, -18.4))
+    both = loudness.samples(pcm).astype(np.float32) + music.looped(loop.astype(np.float32), n) * scale
+    parts = music.mixed_energy(loudness.samples(pcm).astype(np.float32), loop, scale, spans)
+    per_sub = loudness.SUB_BLOCK // loudness.LIMIT_STEP
+    assert abs(loudness.integrated(parts.reshape(-1, per_sub).sum(axis=1)) - loudness.loudness(both)) < 0.01
+    mixed = loudness.samples(music.mix(pcm, loop, spans, -18.4, 9, 18, -19.0))
+    assert abs(loudness.loudness(mixed) + 19.0) <= music.GAIN_STEP_DB / 2 + 0.05
+    peak = 20 * np.log10(loudness.true_peaks(mixed, loudness.LIMIT_STEP).max())
+    assert peak <= music.MIX_CEILING_DBTP + 0.1

@@ -102,7 +102,7 @@ def clusters(pieces: Sequence[tuple[int, str, int]]) -> list[Cluster]:
     return [Cluster(group[0][0], tuple((s - group[0][0], piece, n) for s, piece, n in group)) for group in groups]
 
 
-def _padding_period(bitrate: str) -> int:
+def padding_period(bitrate: str) -> int:
     """Frames after which the encoder's padding pattern repeats (49 at 64 kbps and 44.1 kHz): a frame's padding
     bit, and so its budget of bits, depends on its index in the stream modulo this."""
     remainder = 144 * int(bitrate.rstrip("k")) * 1000 % mp3.SAMPLE_RATE
@@ -137,7 +137,7 @@ def _layout(batch: Sequence[Cluster], bitrate: str) -> tuple[list[int], list[int
     period (`_residue`), and RESET_FRAMES of loud noise, SETTLE_FRAMES before it, set that threshold to one
     value; the noise's frames are thrown away. The next cluster encoded is one whose place comes soonest:
     waiting for a whole period after each cluster took a third of a day's encoding (measured)."""
-    period = _padding_period(bitrate)
+    period = padding_period(bitrate)
     waiting: dict[int, deque[int]] = {}
     for i, cluster in enumerate(batch):
         waiting.setdefault(_residue(cluster, period), deque()).append(i)

@@ -94,12 +94,17 @@ def stale(project: Project, seen: Glance, finish: Callable[[DayResult], None], k
 def make_all(todo: list[Job], jobs: int, encode: str, on_start: Callable[[str], None] | None,
              finish: Callable[[DayResult], None], on_synth: Callable[[str], None] | None) -> None:
     """Make the stale days: joined from encoded frames (the default), or each encoded whole, in workers. A day
-    with music is encoded whole: its track is never silent, so joins in silence do not apply."""
-    if encode == "frames" and (voiced := [job for job in todo if job.music is None]):
+    with music is joined from encoded stretches of its mixed track: it is never silent, so joins in silence
+    do not apply (stretched.py)."""
+    if encode == "frames":
         from cuecoach.builder.frames import make_assembled
+        from cuecoach.builder.stretched import make_with_music
 
-        make_assembled(voiced, jobs, on_start, finish, on_synth)
-        todo = [job for job in todo if job.music is not None]
+        if voiced := [job for job in todo if job.music is None]:
+            make_assembled(voiced, jobs, on_start, finish, on_synth)
+        if scored := [job for job in todo if job.music is not None]:
+            make_with_music(scored, jobs, on_start, finish, on_synth)
+        return
     workers = max(1, min(jobs, len(todo)))
     if workers > 1:
         make_in_pool(todo, workers, on_start, finish)
