@@ -11,15 +11,16 @@ are untouched, and prints, measured side by side in one run on this machine:
       with the same MP3 settings and the same parallelism;
   (e) a cold build of one day (week1-day1; empty cache and output) against that day's own
       floor, measured just before and just after it, E_TRIALS times (the figure is the median);
-  (f) a warm `preview cat-cow` (its lines in the cache), the shortest of three;
+  (p) a warm `preview cat-cow` (its lines in the cache), the shortest of three;
   the ratios (a)/(d), (c)/(floor of the days (c) rebuilt) and (e)/floor(e), and the peak
   memory of the largest process of the build (a worker, the command itself, or an ffmpeg it ran);
-  (f) a cold build of every day with the default music bed (`--music default`; the clips cached) against
-      the whole-track encode floor of the same audio, and (g) a rebuild with the bed after one more cue of
+  (h) a cold build of every day with the default music bed (`--music default`; the clips cached) against
+      the whole-track encode floor of the same audio, and (i) a rebuild with the bed after one more cue of
       that exercise is edited, against the floor of the days it rebuilt.
 
 Targets (issue 11): (c) under 3 s; (a)/(d) at most 0.5; (e) at most its floor; (b) under 0.3 s.
-Targets (issue 19): (f) at most 1.2 times its floor; (g) at most 0.25 times its floor.
+Targets (issue 19): (h) at most 1.2 times its floor; (i) at most 0.25 times its floor.
+`--skip piper,music` leaves out the two long parts (a') and (h, i).
 """
 
 from __future__ import annotations
@@ -139,7 +140,10 @@ def most_shared_exercise(folder: Path) -> tuple[str, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    jobs = parser.parse_args().jobs
+    parser.add_argument("--skip", default="", metavar="PARTS",
+                        help="leave out the long parts, comma-separated: piper (a'), music (h, i)")
+    args = parser.parse_args()
+    jobs, skip = args.jobs, set(filter(None, args.skip.split(",")))
     work = Path(tempfile.mkdtemp(prefix="cuecoach-bench-"))
     try:
         shutil.copytree(ROOT / "routines", work / "routines")
@@ -151,7 +155,7 @@ def main() -> None:
         built = len(list((work / "output").glob("*.mp3")))
         total_s = sum(json.loads(p.read_text())["duration_ms"] for p in (work / "output").glob("*.json")) / 1000
         print(f"(a) cold build of {built} days ({total_s / 60:.1f} min of audio): {cold:.1f} s")
-        if importlib.util.find_spec("piper") is not None:  # the same with the neural voice, its own cache
+        if "piper" not in skip and importlib.util.find_spec("piper") is not None:  # the neural voice, own cache
             piper_s, _ = cuecoach(work, "build", "--all", "--jobs", str(jobs), "--engine", "piper",
                                   "-o", "output-piper", "--cache", ".cache-piper")
             piper_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
@@ -167,7 +171,7 @@ def main() -> None:
               f"the interpreter's start alone {start:.3f} s")
         # (f) a coach's loop: hear one exercise after an edit, its lines in the cache (the shortest of a few)
         warm = min(cuecoach(work, "preview", "cat-cow", "-o", str(work / "preview.wav"))[0] for _ in range(3))
-        print(f"(f) warm preview of cat-cow (plan, audio rendered and written): {warm:.2f} s")
+        print(f"(p) warm preview of cat-cow (plan, audio rendered and written): {warm:.2f} s")
 
         exercise, days = most_shared_exercise(work)
         library = work / "routines" / "exercises.yaml"
@@ -207,10 +211,12 @@ def main() -> None:
             print(f"(e) cold build of {day} alone, trial {trial + 1}: {cold_day:.2f} s; its floor {floor_before:.2f} s "
                   f"before, {floor_after:.2f} s after: {trials[-1]:.2f}")
 
-        cold_f, floor_f, edited_g, floor_g, rebuilt_g = music_figures(work, jobs, exercise)
-        print(f"(f) cold build of every day with the default bed: {cold_f:.1f} s; its floor {floor_f:.1f} s")
-        print(f"(g) rebuild with the bed after editing one cue of '{exercise}': {edited_g:.1f} s, {rebuilt_g} days; "
-              f"their floor {floor_g:.1f} s")
+        music = music_figures(work, jobs, exercise) if "music" not in skip else None
+        if music:
+            cold_f, floor_f, edited_g, floor_g, rebuilt_g = music
+            print(f"(h) cold build of every day with the default bed: {cold_f:.1f} s; its floor {floor_f:.1f} s")
+            print(f"(i) rebuild with the bed after editing one cue of '{exercise}': {edited_g:.1f} s, "
+                  f"{rebuilt_g} days; their floor {floor_g:.1f} s")
 
         print()
         print(f"(a)/(d) = {cold / floor:.2f}   (target at most 0.5)")
@@ -218,8 +224,9 @@ def main() -> None:
         print(f"(c)     = {edited:.1f} s  (target under 3 s); (c)/floor(c) = {edited / floor_c:.2f}")
         print(f"(e)/floor(e) = {statistics.median(trials):.2f}   (target at most 1; the median of "
               f"{', '.join(f'{t:.2f}' for t in trials)})")
-        print(f"(f)/floor(f) = {cold_f / floor_f:.2f}   (target at most 1.2)")
-        print(f"(g)/floor(g) = {edited_g / floor_g:.2f}   (target at most 0.25)")
+        if music:
+            print(f"(h)/floor(h) = {cold_f / floor_f:.2f}   (target at most 1.2)")
+            print(f"(i)/floor(i) = {edited_g / floor_g:.2f}   (target at most 0.25)")
         print(f"peak memory of the largest process of the build: {peak_mb:.0f} MB  (target under 300 MB)")
     finally:
         shutil.rmtree(work, ignore_errors=True)
