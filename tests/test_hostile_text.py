@@ -17,7 +17,6 @@ import feedparser
 import pytest
 from conftest import Served, copy_project, run_cli, serving
 from lxml import etree
-from test_web_player import CHROMIUM_FLAGS, chromium_path
 
 from cuecoach.builder.export import Tags, lrc, one_line, playlist
 from cuecoach.config.load import load_routine
@@ -114,16 +113,6 @@ def test_feed_is_xml_with_every_text_read_back() -> None:
     assert b"<script>" not in xml and b"<b>" not in xml
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield browser
-        browser.close()
-
-
 READ_CUES = """async () => {
     const video = document.createElement('video'), track = document.createElement('track');
     track.src = 'transcript.vtt'; track.default = true;
@@ -133,10 +122,10 @@ READ_CUES = """async () => {
 }"""
 
 
-def test_transcript_cues_read_back_in_chromium_as_the_lines_spoken(chromium) -> None:
+def test_transcript_cues_read_back_in_chromium_as_the_lines_spoken(browser) -> None:
     timeline = read_timeline(hostile_timeline())
     vtt = webvtt(timeline)
-    page = chromium.new_page()
+    page = browser.new_page()
     try:
         page.route("http://cuecoach.test/", lambda route: route.fulfill(body="<!doctype html><p>transcript</p>",
                                                                         content_type="text/html"))
@@ -198,9 +187,9 @@ def test_a_hostile_day_keeps_its_lyrics_json_and_feed_whole(hostile_project: tup
     assert run_cli("verify", "short", cwd=folder).stdout.startswith("ok")  # the chapters read back too
 
 
-def test_a_hostile_day_shows_its_text_on_the_page_and_runs_none_of_it(chromium, hostile_project) -> None:
+def test_a_hostile_day_shows_its_text_on_the_page_and_runs_none_of_it(browser, hostile_project) -> None:
     _, served = hostile_project
-    page = chromium.new_page()
+    page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     try:

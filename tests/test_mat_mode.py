@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import Served
 from playwright.sync_api import Browser, BrowserContext, Page
-from test_web_player import CHROMIUM_FLAGS, SCREENSHOTS, chromium_path
+from test_web_player import SCREENSHOTS
 
 SIZES = [(320, 568), (360, 640), (390, 844), (844, 390)]
 WORDS = {"talk": "Listen", "ready": "Get ready", "work": "Work", "switch": "Switch sides", "rest": "Rest",
@@ -108,16 +107,6 @@ def agrees(shown: str, until_ms: int, t: float) -> bool:
 @pytest.fixture(scope="module")
 def timeline(built_series: Path) -> dict:
     return json.loads((built_series / "output" / f"{DAY}.json").read_text())
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 def new_page(browser: Browser, width: int, height: int, scheme: str = "light"

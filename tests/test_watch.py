@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import IO
 
 import pytest
-from conftest import CUECOACH, interrupt, run_cli, serving
+from conftest import CHROMIUM_FLAGS, CUECOACH, chromium_path, interrupt, run_cli, serving
 from playwright.sync_api import Browser, Page
-from test_web_player import CHROMIUM_FLAGS, PHONE, chromium_path
+from test_web_player import PHONE
 
 REBUILD_WAIT_S = 120  # a guard: a one-cue rebuild of two days takes about 2 s on an idle machine
 CUE, NEW_CUE = "Lift your knees.", "Knees up high."  # march's cue: in week1-day1 and week1-day2, not week2-day1

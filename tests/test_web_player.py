@@ -4,34 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import ROOT, Served, serving
 
 PHONE = {"width": 390, "height": 844}
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--autoplay-policy=no-user-gesture-required", "--disable-gpu",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOTS = Path(os.environ.get("CUECOACH_SCREENSHOTS", "")) if os.environ.get("CUECOACH_SCREENSHOTS") else None
-
-
-def chromium_path() -> str:
-    found = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("Chromium is not installed: `make test` installs it (apt-get install chromium)")
-    return found
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_FLAGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
