@@ -185,7 +185,8 @@ def plan(
 
 @app.command(cls=PlainCommand)
 def check(routines: RoutinesOpt = None, engine: EngineOpt = None) -> None:
-    """Check every routine, the exercise library and the voice; list every problem as file:line:col."""
+    """Check every routine, the exercise library, the voice, the cover and the sounds; list every problem as
+    file:line:col."""
     _check_engine(engine)
     project = _project(routines)
     problems, warnings = check_all(project, engine)
