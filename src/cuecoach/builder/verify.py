@@ -6,9 +6,9 @@ held, and searched as soon as it has gone by, so memory stays the same for a tra
 (the whole track decoded at once took 8.67 GB for a day of 333 minutes). Tones are found by
 normalized cross-correlation with the sound files near where the timeline puts them; loudness and
 true peak are measured by ffmpeg's ebur128 filter on the MP3 itself, as a player would decode it.
-The embedded cover is decoded whole, by Pillow from the tag and by ffmpeg from the track. A day with
-music is decoded a second time, whole, for the music check (K-weighted over the gaps between lines): its
-memory grows with the day's length, which `check` bounds.
+The embedded cover is decoded whole, by Pillow from the tag and by ffmpeg from the track. On a day with
+music the decoded track is also kept whole for the music check (K-weighted over the gaps between lines):
+its memory grows with the day's length, which `check` bounds.
 """
 
 from __future__ import annotations
@@ -289,6 +289,13 @@ def check_cover(mp3: Path, report: Report) -> None:
         report.facts.append(f"cover {width} x {height}")
 
 
+def _keeping(chunks: Iterable[bytes], kept: bytearray) -> Iterator[bytes]:
+    """The decoded chunks as they come, each also added to `kept`."""
+    for chunk in chunks:
+        kept += chunk
+        yield chunk
+
+
 def verify_day(project: Project, routine: str) -> Report:
     report = Report(routine)
     mp3, json_path = outputs(project, routine)
@@ -300,13 +307,13 @@ def verify_day(project: Project, routine: str) -> Report:
         tones = {name: samples(sound.load_file(project.sounds / f"{name}.wav").raw_data) for name in ("start", "stop")}
         pcm = system.streamed([system.ffmpeg(), "-v", "error", "-nostdin", "-i", str(mp3), "-map", "0:a:0",
                                "-f", "s16le", "-ac", "1", "-ar", str(sound.FRAME_RATE), "-"], f"decoding {mp3.name}")
-        length, heard = listen(pcm, places(timeline, tones), tones)
+        music = isinstance(timeline.get("music"), dict)
+        whole = bytearray()  # the decoded track, kept only for a day with music
+        length, heard = listen(_keeping(pcm, whole) if music else pcm, places(timeline, tones), tones)
         check_timing(length, timeline, heard, report)
         report.facts.insert(0, clock(length * 1000 // sound.FRAME_RATE))
-        if isinstance(timeline.get("music"), dict):
-            whole = system.run([system.ffmpeg(), "-v", "error", "-nostdin", "-i", str(mp3), "-map", "0:a:0", "-f",
-                                "s16le", "-ac", "1", "-ar", str(sound.FRAME_RATE), "-"], f"decoding {mp3.name}")
-            check_music(samples(whole), timeline, report)
+        if music:
+            check_music(samples(bytes(whole[: len(whole) // 2 * 2])), timeline, report)
         check_loudness(mp3, report, float(timeline.get("loudness", Program.loudness)))
         check_chapters(mp3, timeline, report)
         check_cover(mp3, report)
