@@ -15,13 +15,12 @@ import pytest
 from conftest import copy_project, run_cli
 from listen import decode
 
-from cuecoach.audio import mp3, music, stretches
+from cuecoach.audio import loudness, measures, mixdown, mp3, music, stretches
 from cuecoach.audio.assemble import write_track
 from cuecoach.audio.encoder import encode_args, encoder_id, stock_ready
 from cuecoach.audio.framecache import FrameCache
-from cuecoach.audio.render import render
-from cuecoach.builder.job import leveled_clips, prepare, read_sounds, tones
-from cuecoach.builder.whole import with_music
+from cuecoach.builder.job import leveled_clips, prepare, read_sounds
+from cuecoach.builder.mixing import Mixer
 from cuecoach.config.load import Days, load_series_or_raise
 from cuecoach.config.project import Project
 
@@ -32,27 +31,28 @@ CLICK_TOLERANCE = 2e-3  # of full scale, over the rendered PCM's own largest ste
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    """The test day with the default bed: its mixed PCM and spans, as a build renders them."""
+    """The test day with the default bed: its mix planned as a build plans it, and rendered whole."""
     folder = copy_project("project", tmp_path_factory.mktemp("stretches") / "project")
     run_cli("build", "short", "--music", "default", cwd=folder)  # the clips, in the project's cache
     project = Project.at(folder)
     days = Days(project, load_series_or_raise(project))
     job = prepare(days, "short", read_sounds(project, days.series.program), music_override="default")
-    clips = leveled_clips(job)
-    sounds = tones(job.sound_files, job.settings.loudness)
-    mixed, spans = with_music(job, render(job.script, clips, sounds), clips, sounds)
-    return {"folder": folder, "pcm": bytes(mixed), "spans": spans, "cache": job.cache}
+    mixer = Mixer()
+    mix = mixer.day(job, leveled_clips(job), mixer.tones(job))
+    return {"folder": folder, "mix": mix, "pcm": mix.render(0, mix.n), "spans": mix.spans(), "cache": job.cache,
+            "job": job, "mixer": mixer}
 
 
 def _joined(rendered: dict, starts: list[int], target: Path) -> np.ndarray:
-    """The track joined from stretches starting at `starts`, written as an MP3 and decoded."""
-    pcm, cache = rendered["pcm"], rendered["cache"]
+    """The track joined from stretches starting at `starts`, each rendered from its recipe alone, written as an
+    MP3 and decoded."""
+    mix, cache = rendered["mix"], rendered["cache"]
     key = encoder_id("64k", cache)
-    track = stretches.stretches(pcm, starts, key, "64k")
-    frames, crcs, encoded = stretches.frames_of(pcm, track, FrameCache(target.parent / "cache"), "64k", "test")
+    track = stretches.stretches(starts, mp3.frame_count(mix.n), lambda a, b: mix.recipe(a, b).key(), key, "64k")
+    frames, crcs, encoded = stretches.frames_of(track, mix.render, FrameCache(target.parent / "cache"), "64k", "test")
     assert encoded == len(set(starts))
     with stock_ready(cache, "64k", key, "test") as stock:
-        write_track(target, b"", frames, crcs, len(pcm) // 2, stock())
+        write_track(target, b"", frames, crcs, mix.n, stock())
     return decode(target)
 
 
@@ -102,25 +102,46 @@ def test_without_the_roll_around_each_stretch_the_joins_are_heard(rendered: dict
 
 
 def test_an_edit_to_one_line_changes_only_the_stretches_around_it(rendered: dict) -> None:
-    """A line made longer: the cuts stay where they were, and only the stretch whose audio holds it changes."""
-    pcm, spans = rendered["pcm"], rendered["spans"]
+    """A line made longer: the cuts stay where they were, and only the stretch whose audio holds it has a new key
+    (the keys come from what each stretch is made of: nothing is rendered to know them)."""
+    job, mixer, mix = rendered["job"], rendered["mixer"], rendered["mix"]
+    samples, measure, loop_key = mixer.loop(job.music, job.routines, job.cache)
+    pcm_of = dict(mix.pcm_of)
+    placed = [(at, key, pcm_of[key], mixer.measure(key, pcm_of[key], job.cache)) for at, key in mix.placed]
+    n = mix.n + 120 * mp3.SAMPLE_RATE  # the test day with quiet after it: long enough for cuts
+    middle = len(placed) // 2
+    at, _, pcm, _ = placed[middle]
+    longer = pcm + pcm[-mp3.SAMPLE_RATE:]  # half a second more of the line's own sound
+    edited = [*placed[:middle], (at, "edited", longer, measures.measure(longer)), *placed[middle + 1:]]
+    levels = (loudness.clip_lufs(-19), job.music.level, job.music.duck, -19.0)
+    before = mixdown.plan(placed, n, samples, loop_key, measure, *levels)
+    after = mixdown.plan(edited, n, samples, loop_key, measure, *levels)
     lead, release = int(music.LEAD_S * mp3.SAMPLE_RATE), int(music.RELEASE_S * mp3.SAMPLE_RATE)
-    longer = 120 * mp3.SAMPLE_RATE  # the test day with quiet after it: long enough for cuts
-    padded = pcm + bytes(2 * longer)
-    starts = stretches.cuts(spans, len(padded) // 2, lead, release)
+    starts = stretches.cuts(before.spans(), n, lead, release)
     assert len(starts) > 1
-    edited_spans = [(a, b + mp3.SAMPLE_RATE // 2) if i == len(spans) // 2 else (a, b)
-                    for i, (a, b) in enumerate(spans)]
-    assert stretches.cuts(edited_spans, len(padded) // 2, lead, release) == starts
-    a, b = edited_spans[len(spans) // 2]
-    edited = bytearray(padded)
-    edited[2 * a:2 * (b + release)] = bytes(2 * (b + release - a))  # anything else in the line's span and ramp
-    before = stretches.stretches(padded, starts, "encoder", "64k")
-    after = stretches.stretches(bytes(edited), starts, "encoder", "64k")
-    changed = [s for s, t in zip(before, after, strict=True) if s.key != t.key]
+    assert stretches.cuts(after.spans(), n, lead, release) == starts
+    count = mp3.frame_count(n)
+    keys = [stretches.stretches(starts, count, lambda a, b, m=m: m.recipe(a, b).key(), "encoder", "64k")
+            for m in (before, after)]
+    changed = [s for s, t in zip(*keys, strict=True) if s.key != t.key]
     assert len(changed) == 1
-    frame_of = (a + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
+    frame_of = (at + mp3.DELAY) // mp3.SAMPLES_PER_FRAME
     assert changed[0].first <= frame_of < changed[0].end
+    assert after.render(*stretches.window(changed[0].first, changed[0].end)) \
+        != before.render(*stretches.window(changed[0].first, changed[0].end))
+
+
+def test_a_window_renders_as_that_part_of_the_whole_track(rendered: dict) -> None:
+    """The same samples wherever a window falls: what lets a recipe's key stand for its audio."""
+    mix, whole = rendered["mix"], np.frombuffer(rendered["pcm"], dtype="<i2")
+    rng = np.random.default_rng(11)
+    for _ in range(12):
+        begin = int(rng.integers(-5000, mix.n))
+        stop = begin + int(rng.integers(1, 200_000))
+        window = np.frombuffer(mix.render(begin, stop), dtype="<i2")
+        inside = slice(max(0, begin) - begin, min(stop, mix.n) - begin)
+        assert np.array_equal(window[inside], whole[max(0, begin):min(stop, mix.n)])
+        assert not window[:inside.start].any() and not window[inside.stop:].any()
 
 
 def test_cuts_fall_in_long_gaps_clear_of_the_beds_ramps() -> None:

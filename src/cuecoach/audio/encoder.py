@@ -96,8 +96,11 @@ def encoder_id(bitrate: str, cache_root: Path) -> str:
 def encode_args(bitrate: str, xing: bool, source: Sequence[str] = ()) -> list[str]:
     """ffmpeg encoding our PCM from its stdin (or `source`, its input options) to MP3 frames on its stdout."""
     source = source or ["-f", "s16le", "-ar", str(mp3.SAMPLE_RATE), "-ac", "1", "-i", "pipe:0"]
+    # -flush_packets 0: to a pipe ffmpeg otherwise writes every frame on its own, and the reader wakes for each
+    # (a 15-minute day: 36,000 writes; 0.65 s of CPU between the two processes, measured; the same bytes)
     return [system.ffmpeg(), "-v", "error", "-nostdin", *source, "-c:a", "libmp3lame", "-b:a", bitrate,
-            "-reservoir", "0", "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-f", "mp3", "pipe:1"]
+            "-reservoir", "0", "-id3v2_version", "0", "-write_xing", "1" if xing else "0", "-flush_packets", "0",
+            "-f", "mp3", "pipe:1"]
 
 
 @dataclass(frozen=True)

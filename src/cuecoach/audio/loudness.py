@@ -136,6 +136,17 @@ def true_peaks(x: np.ndarray, step: int) -> np.ndarray:
     return np.maximum(over.reshape(n_blocks, step * OVERSAMPLE).max(axis=1), peaks).astype(np.float64)
 
 
+def window_min(values: np.ndarray, width: int) -> np.ndarray:
+    """out[i] = min(values[i:i + width]) wherever the window fits: a few whole-array passes, each doubling the
+    window (a sliding view's minimum visits each value `width` times, measured 0.1 s a track)."""
+    span, current = 1, values
+    while 2 * span <= width:
+        current = np.minimum(current[:-span], current[span:])
+        span *= 2
+    rest = width - span
+    return np.minimum(current[: len(current) - rest], current[rest:]) if rest else current
+
+
 def limiter_gain(peaks: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms: int = 5) -> np.ndarray | None:
     """Look-ahead true-peak limiter: from the true peak of each 1 ms block (LIMIT_STEP samples), a smooth
     gain per block that keeps every peak, between samples too, at or under `ceiling` (linear); None if
@@ -144,8 +155,7 @@ def limiter_gain(peaks: np.ndarray, ceiling: float, attack_ms: int = 2, hold_ms:
     if need.min() >= 1.0:
         return None
     reach = attack_ms + hold_ms
-    padded = np.pad(need, reach, constant_values=1.0)
-    low = np.lib.stride_tricks.sliding_window_view(padded, 2 * reach + 1).min(axis=1)
+    low = window_min(np.pad(need, reach, constant_values=1.0), 2 * reach + 1)
     # a moving average of that minimum never exceeds the gain any block within `reach` needs
     width = attack_ms * 2 + 1
     smooth = np.convolve(np.pad(low, width // 2, mode="edge"), np.ones(width) / width, mode="valid")

@@ -2,8 +2,9 @@
 
 A track with music is never silent, so the joins in silence of ``assemble.py`` do not apply.
 Instead the mixed track is cut, on the frame grid, into stretches that follow the script
-(``cuts``), and each stretch is encoded with the real audio around it, keyed by that audio:
-an edit to one cue changes the stretches around it, and only those are encoded again.
+(``cuts``), and each stretch is encoded with the real audio around it, keyed by that audio (by the
+key of what it is made of, ``mixdown.Recipe``, so that an unchanged stretch is known without rendering
+it): an edit to one cue changes the stretches around it, and only those are made and encoded again.
 
 Why the joined frames decode as a whole-track encode would:
 * Frames are encoded at constant bit rate with the bit reservoir off: each holds its own data.
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from cuecoach import system
@@ -50,7 +51,6 @@ MIN_GAP_S = 3.0  # a gap between sounds this long may hold a cut: the bed is up 
 MARGIN_FRAMES = 1  # between a cut's encoded audio and the ramps of the bed around the sounds
 MIN_STRETCH_FRAMES = 766  # 20 s: a stretch costs PRE_ROLL + POST_ROLL + SETTLE frames more to encode
 MAX_STRETCH_FRAMES = 2048  # 53 s: longer is cut again, so that a line's edit re-encodes at most about this
-Pcm = bytes | bytearray | memoryview  # a track's 16-bit mono PCM
 STRETCH_FORMAT = f"stretch-1|{FORMAT_VERSION}|{PRE_ROLL_FRAMES}|{POST_ROLL_FRAMES}"
 
 
@@ -89,27 +89,23 @@ def cuts(spans: Sequence[tuple[int, int]], n_samples: int, lead: int, release: i
     return bounded
 
 
-def _window(pcm: Pcm, first: int, end: int) -> bytes:
-    """The PCM a stretch of frames [first, end) is encoded from: pre-roll to post-roll, silence off the track."""
-    begin, stop = (first - PRE_ROLL_FRAMES) * FRAME, (end + POST_ROLL_FRAMES) * FRAME
-    n = len(pcm) // 2
-    inside = bytes(pcm[2 * max(0, begin):2 * min(n, stop)])
-    return bytes(2 * max(0, min(-begin, stop - begin))) + inside + bytes(2 * max(0, stop - max(n, begin)))
+def window(first: int, end: int) -> tuple[int, int]:
+    """The track's samples a stretch of frames [first, end) is encoded from: its pre-roll to its post-roll
+    (before the track's start and after its end: silence)."""
+    return (first - PRE_ROLL_FRAMES) * FRAME, (end + POST_ROLL_FRAMES) * FRAME
 
 
-def stretches(pcm: Pcm, starts: Sequence[int], encoder: str, bitrate: str) -> list[Stretch]:
-    """The track's stretches from their first frames, each keyed by the audio it is encoded from, its place
-    in the padding pattern and the encoder."""
-    count = mp3.frame_count(len(pcm) // 2)
+def stretches(starts: Sequence[int], count: int, audio_key: Callable[[int, int], str], encoder: str, bitrate: str
+              ) -> list[Stretch]:
+    """The stretches of a track of `count` frames from their first frames, each keyed by the audio it is encoded
+    from (`audio_key` of its window's samples: the key of what they are made of), its place in the padding
+    pattern and the encoder."""
     period = padding_period(bitrate)
-    view = memoryview(pcm)  # slices of it are not copies
     found = []
     for first, end in zip(starts, [*starts[1:], count], strict=True):
         digest = hashlib.blake2b(f"{STRETCH_FORMAT}|{encoder}|{first % period}|{end - first}|".encode(),
                                  digest_size=16)
-        begin, stop = (first - PRE_ROLL_FRAMES) * FRAME, (end + POST_ROLL_FRAMES) * FRAME
-        digest.update(f"{begin}|{stop}|".encode() if begin < 0 or stop > len(pcm) // 2 else b"inside|")
-        digest.update(view[2 * max(0, begin):2 * min(len(pcm) // 2, stop)])
+        digest.update(audio_key(*window(first, end)).encode())
         found.append(Stretch(first, end, digest.hexdigest()))
     return found
 
@@ -133,20 +129,22 @@ def _layout(batch: Sequence[Stretch], period: int) -> tuple[list[int], list[int]
     return order, begins
 
 
-def _batch_pcm(pcm: Pcm, ordered: Sequence[Stretch], begins: Sequence[int]) -> Iterator[bytes]:
+def _batch_pcm(ordered: Sequence[Stretch], begins: Sequence[int], audio: Callable[[int, int], bytes]
+               ) -> Iterator[bytes]:
     at = 0
     for stretch, begin in zip(ordered, begins, strict=True):
         yield bytes(2 * FRAME * (begin - at))
-        window = _window(pcm, stretch.first, stretch.end)
-        yield window
-        at = begin + len(window) // (2 * FRAME)
+        samples = audio(*window(stretch.first, stretch.end))
+        yield samples
+        at = begin + len(samples) // (2 * FRAME)
 
 
-def encode(pcm: Pcm, batch: Sequence[Stretch], bitrate: str, what: str) -> list[Encoded]:
-    """The frames of each stretch of the track `pcm`, encoded in one ffmpeg run."""
+def encode(batch: Sequence[Stretch], audio: Callable[[int, int], bytes], bitrate: str, what: str) -> list[Encoded]:
+    """The frames of each stretch, encoded in one ffmpeg run from its window of the track (`audio` of its
+    samples [begin, stop), made as they are needed)."""
     order, begins = _layout(batch, padding_period(bitrate))
     ordered = [batch[i] for i in order]
-    frames = mp3.split(system.run(encode_args(bitrate, xing=False), what, input=_batch_pcm(pcm, ordered, begins)))
+    frames = mp3.split(system.run(encode_args(bitrate, xing=False), what, input=_batch_pcm(ordered, begins, audio)))
     kept: dict[int, list[bytes]] = {}
     for i, stretch, begin in zip(order, ordered, begins, strict=True):
         first = begin + PRE_ROLL_FRAMES
@@ -157,14 +155,14 @@ def encode(pcm: Pcm, batch: Sequence[Stretch], bitrate: str, what: str) -> list[
     return [Encoded(0, tuple(kept[i]), tuple(next(crcs) for _ in kept[i])) for i in range(len(batch))]
 
 
-def frames_of(pcm: Pcm, track: Sequence[Stretch], cache: FrameCache, bitrate: str, what: str
-              ) -> tuple[list[bytes], list[int], int]:
-    """The track's audio frames and their CRCs, its stretches read from the cache or encoded (and cached);
-    and how many were encoded."""
+def frames_of(track: Sequence[Stretch], audio: Callable[[int, int], bytes], cache: FrameCache, bitrate: str,
+              what: str) -> tuple[list[bytes], list[int], int]:
+    """The track's audio frames and their CRCs, its stretches read from the cache or encoded (and cached) from
+    `audio` (the track's samples [begin, stop)); and how many were encoded."""
     found = {stretch.key: cache.get(stretch.key) for stretch in track}
     missing = list({stretch.key: stretch for stretch in track if found[stretch.key] is None}.values())
     if missing:
-        for stretch, encoded in zip(missing, encode(pcm, missing, bitrate, what), strict=True):
+        for stretch, encoded in zip(missing, encode(missing, audio, bitrate, what), strict=True):
             cache.put(stretch.key, encoded)
             found[stretch.key] = encoded
     frames: list[bytes] = []

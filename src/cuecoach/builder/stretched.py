@@ -1,11 +1,11 @@
 """Build days with music by joining encoded stretches (the default `--encode frames` for a day with music).
 
 1. Speech: the lines missing from the cache, over all the days, spoken once each (as `frames.py` does).
-2. Each day, `jobs` at a time in threads (numpy and ffmpeg work outside the GIL): its voice track
-   rendered and mixed with the bed (`whole.with_music`), cut into stretches that follow its script
-   (`audio.stretches.cuts`), each keyed by the audio it is encoded from; the stretches the cache lacks
-   are encoded in one ffmpeg run; the frames joined behind the ID3 tag and the Info frame; then its
-   lyrics and JSON.
+2. Each day, `jobs` at a time in threads (numpy and ffmpeg work outside the GIL): its mix planned from
+   its pieces' measures (`mixing.planned`), cut into stretches that follow its script
+   (`audio.stretches.cuts`), each keyed by what its audio is made of (`audio.mixdown.Recipe`); the
+   stretches the cache lacks are rendered and encoded in one ffmpeg run; the frames joined behind the ID3
+   tag and the Info frame; then its lyrics and JSON.
 A day is byte for byte what the stretches make it whatever else is built with it; `--encode whole`
 stays the reference.
 """
@@ -21,8 +21,8 @@ from pathlib import Path
 from cuecoach.audio import encoder
 from cuecoach.builder.export import id3_tag
 from cuecoach.builder.frames import synthesize_missing
-from cuecoach.builder.job import DayResult, Job, finish_day, leveled_clips, speech_error, tones, warning_lines
-from cuecoach.builder.whole import with_music
+from cuecoach.builder.job import DayResult, Job, finish_day, speech_error, warning_lines
+from cuecoach.builder.mixing import Mixer, planned
 from cuecoach.errors import CueError
 
 
@@ -46,6 +46,8 @@ def make_with_music(todo: list[Job], jobs: int, on_start: Callable[[str], None] 
                 finish(DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code))
             return
 
+        mixer = Mixer()
+
         def make(job: Job) -> DayResult:
             if on_start:
                 on_start(job.script.routine)
@@ -53,7 +55,7 @@ def make_with_music(todo: list[Job], jobs: int, on_start: Callable[[str], None] 
                 bad = next((text for text in job.script.speech() if text in failed_lines), None)
                 if bad is not None:
                     raise speech_error(job.script, bad, failed_lines[bad])
-                _write_day(job, encoders[job.bitrate], ready[job.bitrate])
+                _write_day(job, encoders[job.bitrate], ready[job.bitrate], mixer)
             except CueError as exc:
                 return DayResult(job.script.routine, "failed", str(exc), exit_code=exc.exit_code)
             made = sum(1 for routine in first_use.values() if routine == job.script.routine)
@@ -65,23 +67,19 @@ def make_with_music(todo: list[Job], jobs: int, on_start: Callable[[str], None] 
                 finish(result)
 
 
-def _write_day(job: Job, encoder_key: str, stock: encoder.Stock) -> int:
+def _write_day(job: Job, encoder_key: str, stock: encoder.Stock, mixer: Mixer) -> int:
     """A day's MP3 from its stretches, then its lyrics and JSON; returns how many stretches were encoded."""
     from cuecoach.audio import mp3, music, stretches
     from cuecoach.audio.assemble import write_track
     from cuecoach.audio.framecache import FrameCache
-    from cuecoach.audio.render import render
 
-    clips = leveled_clips(job)
-    sounds = tones(job.sound_files, job.settings.loudness)
-    mixed, spans = with_music(job, render(job.script, clips, sounds), clips, sounds)
-    n_samples = len(mixed) // 2
-    starts = stretches.cuts(spans, n_samples, int(music.LEAD_S * mp3.SAMPLE_RATE),
-                            int(music.RELEASE_S * mp3.SAMPLE_RATE))
-    track = stretches.stretches(mixed, starts, encoder_key, job.bitrate)
-    frames, crcs, encoded = stretches.frames_of(mixed, track, FrameCache(job.cache), job.bitrate,
+    mix = planned(job, mixer)
+    spans = mix.spans()
+    starts = stretches.cuts(spans, mix.n, int(music.LEAD_S * mp3.SAMPLE_RATE), int(music.RELEASE_S * mp3.SAMPLE_RATE))
+    track = stretches.stretches(starts, mp3.frame_count(mix.n), lambda begin, stop: mix.recipe(begin, stop).key(),
+                                encoder_key, job.bitrate)
+    frames, crcs, encoded = stretches.frames_of(track, mix.render, FrameCache(job.cache), job.bitrate,
                                                 f"encoding {job.script.routine}.mp3")
-    del mixed
-    write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, n_samples, stock)
+    write_track(job.mp3, id3_tag(job.tags, job.script.chapters), frames, crcs, mix.n, stock)
     finish_day(job, spans)
     return encoded

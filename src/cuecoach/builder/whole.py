@@ -33,7 +33,7 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
     track = render(job.script, clips, sounds)
     spans = None
     if job.music is not None:
-        track, spans = with_music(job, track, clips, sounds)
+        track, spans = with_music(job)
     encode_mp3(track, job.mp3, job.tags, job.script.chapters, job.bitrate, job.script.routine)
     finish_day(job, spans)
     return DayResult(job.script.routine, "built", synthesized=len(synthesized),
@@ -41,19 +41,12 @@ def make(job: Job, on_synth: Callable[[str], None] | None = None) -> DayResult:
                      warnings=warning_lines(job.script))
 
 
-def with_music(job: Job, track: bytearray, clips: dict[str, bytes], sounds: dict[str, bytes]
-               ) -> tuple[bytearray, list[tuple[int, int]]]:
-    """The rendered voice track with the day's music under it, and the spans (samples) the bed is ducked under."""
-    from cuecoach.audio import loudness, music
-    from cuecoach.audio.render import pieces
-    from cuecoach.builder.music import loop
+def with_music(job: Job) -> tuple[bytearray, list[tuple[int, int]]]:
+    """The day's track with its music under it, rendered whole, and the spans (samples) the bed is ducked under."""
+    from cuecoach.builder.mixing import planned
 
-    assert job.music is not None and job.routines is not None  # the caller's check, for mypy
-    spans = [(at, at + len(pcm) // 2) for at, pcm in pieces(job.script, clips, sounds)]
-    bed = loop(job.music, job.routines, job.cache)
-    mixed = music.mix(track, bed, spans, loudness.clip_lufs(job.settings.loudness), job.music.level,
-                      job.music.duck, job.settings.loudness)
-    return bytearray(mixed), spans
+    mix = planned(job)
+    return bytearray(mix.render(0, mix.n)), mix.spans()
 
 
 def _make_day_in_worker(job: Job) -> DayResult:
