@@ -14,9 +14,10 @@ are untouched, and prints, measured side by side in one run on this machine:
   (p) a warm `preview cat-cow` (its lines in the cache), the shortest of three;
   the ratios (a)/(d), (c)/(floor of the days (c) rebuilt) and (e)/floor(e), and the peak
   memory of the largest process of the build (a worker, the command itself, or an ffmpeg it ran);
-  (h) a cold build of every day with the default music bed (`--music default`; the clips cached) against
-      the whole-track encode floor of the same audio, and (i) a rebuild with the bed after one more cue of
-      that exercise is edited, against the floor of the days it rebuilt.
+  (h) a cold build of every day with the default music bed (`--music default`; the clips cached,
+      their measures for the mix not) against the whole-track encode floor of the same audio, and (i) a
+      rebuild with the bed after one more cue of that exercise is edited, against the floor of the days
+      it rebuilt.
 
 Targets (issue 11): (c) under 3 s; (a)/(d) at most 0.5; (e) at most its floor; (b) under 0.3 s.
 Targets (issue 19): (h) at most 1.2 times its floor; (i) at most 0.25 times its floor.

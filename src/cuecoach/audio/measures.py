@@ -107,10 +107,25 @@ def gains_at(points: Sequence[tuple[int, float]], at: np.ndarray, n: int, fade: 
     return gains
 
 
+@dataclass(frozen=True)
+class TrackMeasures:
+    """A track's K-weighted energy and true peak per block (before its gain), its voice's and its bed's (the bed
+    at a gain of 1) apart."""
+
+    voice_energy: np.ndarray
+    voice_peaks: np.ndarray
+    bed_energy: np.ndarray
+    bed_peaks: np.ndarray
+
+    def mixed(self, bed_gain: float) -> tuple[np.ndarray, np.ndarray]:
+        """The mix's energy and peak bound per block, the bed at `bed_gain`."""
+        return self.voice_energy + self.bed_energy * bed_gain ** 2, self.voice_peaks + self.bed_peaks * bed_gain
+
+
 def track_measures(placed: Sequence[tuple[int, Measured]], loop: LoopMeasure, points: Sequence[tuple[int, float]],
-                   n: int, fade: int, bed_gain: float, n_blocks: int) -> tuple[np.ndarray, np.ndarray]:
-    """The mix's K-weighted energy and true peak in each of `n_blocks` blocks (before the track's gain), from its
-    pieces (placed at their first samples), the loop under the envelope `points` and the loop's gain."""
+                   n: int, fade: int, n_blocks: int) -> TrackMeasures:
+    """The track's measures in each of `n_blocks` blocks, from its pieces (placed at their first samples) and the
+    loop under the envelope `points`."""
     energy = np.zeros(n_blocks + 1)
     peaks = np.zeros(n_blocks + 2)
     for at, measured in placed:
@@ -127,9 +142,8 @@ def track_measures(placed: Sequence[tuple[int, Measured]], loop: LoopMeasure, po
     over = ends > loop.length
     sums = loop.running[np.minimum(ends, loop.length)] - loop.running[place]
     sums[over] += loop.running[ends[over] - loop.length]
-    bed_energy = sums * (edges[:-1] ** 2 + edges[1:] ** 2) / 2 * bed_gain ** 2
-    bed_peaks = loop.window_peaks[place] * highest * bed_gain
-    return energy[:n_blocks] + bed_energy, peaks[:n_blocks] + bed_peaks
+    return TrackMeasures(energy[:n_blocks], peaks[:n_blocks], sums * (edges[:-1] ** 2 + edges[1:] ** 2) / 2,
+                         loop.window_peaks[place] * highest)
 
 
 def _lay_energy(energy: np.ndarray, at: int, blocks: np.ndarray) -> None:

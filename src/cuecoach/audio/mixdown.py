@@ -145,16 +145,15 @@ def plan(placed: Sequence[tuple[int, str, bytes, measures.Measured]], n: int, lo
     """A day's mix from its pieces (first sample, key, PCM, measures) and its loop: the bed `level` LU under
     `speech_lufs` between sounds, `duck` under them, the whole at `target_lufs` (music.levels)."""
     spans = [(at, at + len(pcm) // 2) for at, _, pcm, _ in placed]
-    corners = tuple(music.corners(spans, n, level, duck))
+    corners = tuple(music.evened(music.corners(spans, n, level, duck), loop_measure, level))
     fade = music.fade_len(n)
-    gain = music.bed_gain(loop_measure.lufs, speech_lufs)
     n_sub = -(-(n + loudness.K_TAIL) // loudness.SUB_BLOCK)
     n_blocks = n_sub * (loudness.SUB_BLOCK // BLOCK)
-    energy, peaks = measures.track_measures([(at, m) for at, _, _, m in placed], loop_measure, corners, n, fade,
-                                            gain, n_blocks)
+    parts = measures.track_measures([(at, m) for at, _, _, m in placed], loop_measure, corners, n, fade, n_blocks)
+    gain, factors = music.bed_and_levels(parts, music.bed_gain(loop_measure.lufs, speech_lufs), target_lufs)
     return DayMix(n, fade, tuple((at, key) for at, key, _, _ in placed), tuple(end for _, end in spans),
                   {key: pcm for _, key, pcm, _ in placed}, corners, np.asarray(loop, dtype=np.float32), loop_key,
-                  gain, music.levels(energy, peaks, target_lufs).astype(np.float32))
+                  gain, factors.astype(np.float32))
 
 
 def piece_key(pcm: bytes | bytearray) -> str:

@@ -32,8 +32,14 @@ RELEASE_S = 1.0  # and comes back up over this, after it
 STAY_DOWN_S = 2.5  # a gap shorter than this between two sounds keeps the bed down: no pumping between lines
 END_FADE_S = 2.0  # the bed fades out over the track's last seconds
 GAIN_STEP_DB = 0.5  # the track's gain is a multiple of this: within the ±1 LU tolerance, and steady across edits
-MIX_CEILING_DBTP = -2.5  # the mix's true peaks; the MP3 encode adds up to about half a dB (measured)
+MIX_CEILING_DBTP = -3.5  # the mix's true peaks: its MP3 decoded peaked up to 1.5 dB over them (42 days with the bed)
 LEVEL_ROUNDS = 4  # at most this many steps more, to make up the loudness the limiter takes
+MIX_ABOVE_TARGET_LU = 0.5  # the mix aims this far over the track's target: its MP3 measured 0.3 to 0.9 LU under
+# the target when aimed at it (42 days with the bed: the codec's lost highs, the cross term left out, the rounding)
+EVEN_MAX_DB = 4.0  # the most a stretch between lines is raised or lowered to even out the bed's own swells
+BED_ROUNDS = 3  # the bed lowered by what the limiter takes from the speech, worked out again at most this often
+BED_LOWERED_MAX_LU = 1.5  # at most: a voice whose peaks the limiter takes far more from (clicks over a murmur)
+# would otherwise lower the bed, then the track's loudness, then raise the gain into the limiter again
 
 
 def crossfade_len(pieces: Sequence[np.ndarray]) -> int:
@@ -91,6 +97,26 @@ def envelope(spans: Sequence[tuple[int, int]], n: int, level: float, duck: float
     return gain
 
 
+def evened(points: Sequence[tuple[int, float]], loop: measures.LoopMeasure, level: float
+           ) -> list[tuple[int, float]]:
+    """The envelope's corners with each stretch between lines (where it sits at -`level`) raised or lowered by
+    how much quieter or louder the loop is there than on the whole (at most EVEN_MAX_DB): the bed's chords swell
+    and fall by about 5 LU, which would put one gap 12 LU under the speech and the next 7. The change is made
+    where the bed moves anyway, on its ramps."""
+    evened = list(points)
+    whole = loop.running[-1] / loop.length
+    for i, ((a, db_a), (b, db_b)) in enumerate(zip(points, points[1:], strict=False)):
+        if db_a != -level or db_b != -level or b - a < RATE // 2:
+            continue
+        ends = np.array([a, b]) % loop.length
+        turns = (b - a) // loop.length
+        inside = loop.running[ends[1]] - loop.running[ends[0]] + (turns + (ends[1] < ends[0])) * loop.running[-1]
+        if inside > 0 and whole > 0:
+            offset = float(np.clip(10 * np.log10(inside / (b - a) / whole), -EVEN_MAX_DB, EVEN_MAX_DB))
+            evened[i], evened[i + 1] = (a, -level - offset), (b, -level - offset)
+    return evened
+
+
 def bed_scale(points: Sequence[tuple[int, float]], lo: int, hi: int, n: int, fade: int) -> np.ndarray:
     """The envelope (its corners `points`, see `corners`) as linear gains for samples [lo, hi) of a track of `n`
     samples whose last `fade` fade out; single precision, each sample worked out on its own (a ramp's from the
@@ -124,9 +150,10 @@ def ducked(loop: np.ndarray, n: int, spans: Sequence[tuple[int, int]], speech_lu
            duck: float) -> np.ndarray:
     """The bed alone, `n` samples, through its envelope: what the mix adds under the voice (before the track's
     gain and limiter); single precision."""
+    measured = measures.measure_loop(loop)
     bed = looped(loop.astype(np.float32), n)
-    bed *= np.float32(bed_gain(measures.measure_loop(loop).lufs, speech_lufs))
-    bed *= bed_scale(corners(spans, n, level, duck), 0, n, n, fade_len(n))
+    bed *= np.float32(bed_gain(measured.lufs, speech_lufs))
+    bed *= bed_scale(evened(corners(spans, n, level, duck), measured, level), 0, n, n, fade_len(n))
     return bed
 
 
@@ -159,3 +186,27 @@ def levels(energy: np.ndarray, peaks: np.ndarray, target_lufs: float) -> np.ndar
         found = loudness.limiter_gain(peaks * 10 ** (step / 20), ceiling())
     gain = 10 ** (step / 20)
     return gain * found if found is not None else np.full(len(peaks), gain)
+
+
+def speech_taken(voice_energy: np.ndarray, factors: np.ndarray) -> float:
+    """How much loudness (LU) the limiter takes from the speech: its loudness under the track's gain alone, less
+    its loudness under the factors (the gain is the largest factor: the limiter only ever lowers it)."""
+    gain = float(np.max(factors))
+    taken = _level(voice_energy, gain, None) - _level(voice_energy, 1.0, factors)
+    return taken if math.isfinite(taken) else 0.0
+
+
+def bed_and_levels(parts: measures.TrackMeasures, bed_gain: float, target_lufs: float) -> tuple[float, np.ndarray]:
+    """The loop's gain and the blocks' factors (`levels`), the bed lowered by what the limiter takes from the
+    speech: the limiter acts on the voice's peaks, not on the bed's, and the bed is to sit its `level` under the
+    speech as it is heard (at a ceiling of -3 dBTP a day's limiter took up to 1 LU from its speech, measured)."""
+    lowered = 0.0
+    for _ in range(BED_ROUNDS):
+        gain = bed_gain * 10 ** (-lowered / 20)
+        factors = levels(*parts.mixed(gain), target_lufs + MIX_ABOVE_TARGET_LU)
+        # in the gain's steps, as the gain: an edit elsewhere in the day rarely moves the bed (or every stretch)
+        taken = GAIN_STEP_DB * round(min(speech_taken(parts.voice_energy, factors), BED_LOWERED_MAX_LU) / GAIN_STEP_DB)
+        if taken == lowered:
+            break
+        lowered = taken
+    return gain, factors

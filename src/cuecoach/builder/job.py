@@ -108,7 +108,11 @@ def read_sounds(project: Project, program: Program) -> dict[str, bytes]:
 
 def build_key(script: Script, settings: VoiceSettings, bitrate: str, tags: Tags, sounds: dict[str, bytes],
               encode: str = "frames", music: Music | None = None) -> str:
-    with_music = {"music": asdict(music) | {"where": None}} if music is not None else {}  # voice only: as before
+    with_music = {}  # voice only: as before
+    if music is not None:  # and a day with music is made again when the code that mixes it changes
+        from cuecoach.audio.mixdown import code_key
+
+        with_music = {"music": asdict(music) | {"where": None, "mixed_by": code_key()}}
     blob = json.dumps({
         **with_music,
         "encode": encode,

@@ -45,6 +45,12 @@ MAX_WEEK = 52
 # never closer than 6), and ducked under a line or tone at least 10 LU (Torcoli et al., JAES 2019)
 MIN_MUSIC_LU, MAX_MUSIC_LU = 6, 12
 MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
+# 20 by default (WCAG G56): lines differ from one another, and the bed swells and falls with its chords, so that
+# at 18 the quietest line over the loudest moment of the bed measured 13.8 LU apart over 42 days; at 20, over 15
+DEFAULT_DUCK_LU = 20
+# 8 by default: the bed swells and falls with its chords, so that a gap between lines measured 7.8 to 12.6 LU
+# under the speech at 9 (42 days): at 8 every gap sits within 6 to 12
+DEFAULT_MUSIC_LU = 9
 
 ENGINES = ("pyttsx3", "piper")
 LEAD_INS = ("count", "pips", "none")  # before every start: the countdown words, the pip sound, or nothing
@@ -158,9 +164,9 @@ PROGRAM = (
     Setting("music", MUSIC, "music under the voice: none, default (cuecoach's own calm bed), or audio files, "
             "played in order and looped", "none"),
     Setting("music_level", Number(MIN_MUSIC_LU, MAX_MUSIC_LU, integer=True), "how far the music sits under the "
-            "speech between lines, in LU", 9),
+            "speech between lines, in LU", DEFAULT_MUSIC_LU),
     Setting("music_duck", Number(MIN_DUCK_LU, MAX_DUCK_LU, integer=True), "how far the music sits under the "
-            "speech while a line or a tone plays, in LU (at least music_level)", 18),
+            "speech while a line or a tone plays, in LU (at least music_level)", DEFAULT_DUCK_LU),
 )
 
 # --- exercises.yaml: the library, and what a day's entry may change ---------------------------------
