@@ -48,8 +48,8 @@ MIN_DUCK_LU, MAX_DUCK_LU = 10, 30
 # 20 by default (WCAG G56): lines differ from one another, and the bed swells and falls with its chords, so that
 # at 18 the quietest line over the loudest moment of the bed measured 13.8 LU apart over 42 days; at 20, over 15
 DEFAULT_DUCK_LU = 20
-# 8 by default: the bed swells and falls with its chords, so that a gap between lines measured 7.8 to 12.6 LU
-# under the speech at 9 (42 days): at 8 every gap sits within 6 to 12
+# 9 by default: with each gap evened out (music.evened), the gaps between lines measured 7.5 to 9.2 LU under the
+# speech over 42 days (scripts/measure_music.py)
 DEFAULT_MUSIC_LU = 9
 
 ENGINES = ("pyttsx3", "piper")
