@@ -98,7 +98,7 @@ def measure_loop(loop: np.ndarray) -> LoopMeasure:
 
 def gains_at(points: Sequence[tuple[int, float]], at: np.ndarray, n: int, fade: int) -> np.ndarray:
     """The envelope (corners in dB, see music.envelope) as linear gains at the samples `at`: 0 past the track's
-    end, and its last `fade` samples faded out (as music.scale_window makes them)."""
+    end, and its last `fade` samples faded out (as music.bed_scale makes them)."""
     corners, db = zip(*points, strict=True)
     gains = 10 ** (np.interp(at, corners, db) / 20)
     fading = at >= n - fade

@@ -1,7 +1,7 @@
 """A day's mix with music, planned whole and rendered in windows, each window known by what it is made of.
 
 ``plan`` works out, from the measures of the parts (``measures.py``) and without rendering a sample, the
-track's gain and its limiter: a factor for each block of measures.BLOCK samples (``music.levels``). A
+track's gain and its limiter: a factor for each block of measures.BLOCK samples (``music.bed_and_levels``). A
 ``Recipe`` is then everything one window of the track [begin, stop) is made of: the pieces that reach into
 it (by their content's key), the envelope's corners that shape it, the loop and its place in it, the loop's
 gain, the blocks' factors, the ceiling, the track's end where it is near. ``render`` makes the window's
@@ -143,7 +143,7 @@ def plan(placed: Sequence[tuple[int, str, bytes, measures.Measured]], n: int, lo
          loop_measure: measures.LoopMeasure, speech_lufs: float, level: float, duck: float, target_lufs: float
          ) -> DayMix:
     """A day's mix from its pieces (first sample, key, PCM, measures) and its loop: the bed `level` LU under
-    `speech_lufs` between sounds, `duck` under them, the whole at `target_lufs` (music.levels)."""
+    `speech_lufs` between sounds, `duck` under them, the whole at `target_lufs` (music.bed_and_levels)."""
     spans = [(at, at + len(pcm) // 2) for at, _, pcm, _ in placed]
     corners = tuple(music.evened(music.corners(spans, n, level, duck), loop_measure, level))
     fade = music.fade_len(n)
