@@ -212,9 +212,9 @@ def test_the_parts_measures_give_the_mixs_loudness_and_bound_its_peaks() -> None
     loop_measure = measures.measure_loop(loop)
     gain = music.bed_gain(loop_measure.lufs, -18.4)
     n_blocks = -(-(n + loudness.K_TAIL) // loudness.SUB_BLOCK) * (loudness.SUB_BLOCK // measures.BLOCK)
-    parts = measures.track_measures([(at, measures.measure(pcm)) for at, pcm in lines], loop_measure,
-                                    music.evened(music.corners(spans, n, 9, 18), loop_measure, 9), n, music.fade_len(n),
-                                    n_blocks)
+    points = music.evened(music.corners(spans, n, 9, 18), loop_measure, 9)
+    edges = music.gains_at(points, np.arange(n_blocks + 1, dtype=np.float64) * measures.BLOCK, n, music.fade_len(n))
+    parts = measures.track_measures([(at, measures.measure(pcm)) for at, pcm in lines], loop_measure, points, edges, n)
     energy, peaks = parts.mixed(gain)
     mixed = voice.astype(np.float32) + music.ducked(loop, n, spans, -18.4, 9, 18)
     per_sub = loudness.SUB_BLOCK // measures.BLOCK

@@ -96,17 +96,6 @@ def measure_loop(loop: np.ndarray) -> LoopMeasure:
     return LoopMeasure(n, running, -loudness.window_min(-over, BLOCK)[:n].astype(np.float32), lufs)
 
 
-def gains_at(points: Sequence[tuple[int, float]], at: np.ndarray, n: int, fade: int) -> np.ndarray:
-    """The envelope (corners in dB, see music.envelope) as linear gains at the samples `at`: 0 past the track's
-    end, and its last `fade` samples faded out (as music.bed_scale makes them)."""
-    corners, db = zip(*points, strict=True)
-    gains = 10 ** (np.interp(at, corners, db) / 20)
-    fading = at >= n - fade
-    gains[fading] *= np.maximum(1 - (at[fading] - (n - fade)) / max(1, fade - 1), 1e-4)
-    gains[at >= n] = 0.0
-    return gains
-
-
 @dataclass(frozen=True)
 class TrackMeasures:
     """A track's K-weighted energy and true peak per block (before its gain), its voice's and its bed's (the bed
@@ -123,16 +112,17 @@ class TrackMeasures:
 
 
 def track_measures(placed: Sequence[tuple[int, Measured]], loop: LoopMeasure, points: Sequence[tuple[int, float]],
-                   n: int, fade: int, n_blocks: int) -> TrackMeasures:
-    """The track's measures in each of `n_blocks` blocks, from its pieces (placed at their first samples) and the
-    loop under the envelope `points`."""
+                   edges: np.ndarray, n: int) -> TrackMeasures:
+    """The track's measures in each block, from its pieces (placed at their first samples) and the loop under the
+    envelope: its corners `points` and its linear gains at the blocks' edges, `edges` (one more than the blocks;
+    music.gains_at), for a track of `n` samples."""
+    n_blocks = len(edges) - 1
     energy = np.zeros(n_blocks + 1)
     peaks = np.zeros(n_blocks + 2)
     for at, measured in placed:
         _lay_energy(energy, at, measured.energy)
         _lay_peaks(peaks, at - PAD_BLOCKS * BLOCK, measured.peaks)
     starts = np.arange(n_blocks, dtype=np.int64) * BLOCK
-    edges = gains_at(points, np.arange(n_blocks + 1, dtype=np.float64) * BLOCK, n, fade)
     highest = np.maximum(edges[:-1], edges[1:])
     for corner, db in points:  # a corner inside a block may be higher than its edges
         if 0 <= corner < n_blocks * BLOCK:

@@ -149,7 +149,8 @@ def plan(placed: Sequence[tuple[int, str, bytes, measures.Measured]], n: int, lo
     fade = music.fade_len(n)
     n_sub = -(-(n + loudness.K_TAIL) // loudness.SUB_BLOCK)
     n_blocks = n_sub * (loudness.SUB_BLOCK // BLOCK)
-    parts = measures.track_measures([(at, m) for at, _, _, m in placed], loop_measure, corners, n, fade, n_blocks)
+    edges = music.gains_at(corners, np.arange(n_blocks + 1, dtype=np.float64) * BLOCK, n, fade)
+    parts = measures.track_measures([(at, m) for at, _, _, m in placed], loop_measure, corners, edges, n)
     gain, factors = music.bed_and_levels(parts, music.bed_gain(loop_measure.lufs, speech_lufs), target_lufs)
     return DayMix(n, fade, tuple((at, key) for at, key, _, _ in placed), tuple(end for _, end in spans),
                   {key: pcm for _, key, pcm, _ in placed}, corners, np.asarray(loop, dtype=np.float32), loop_key,

@@ -90,11 +90,7 @@ def corners(spans: Sequence[tuple[int, int]], n: int, level: float, duck: float)
 def envelope(spans: Sequence[tuple[int, int]], n: int, level: float, duck: float) -> np.ndarray:
     """The bed's gain, sample by sample, in dB: -`level` between sounds, -`duck` under the `spans`
     (start and end samples of every line and tone), ramps before and after, a fade at the end."""
-    at, db = zip(*corners(spans, n, level, duck), strict=True)
-    gain = np.interp(np.arange(n), at, db)
-    fade = min(n, int(END_FADE_S * RATE))
-    gain[n - fade:] += 20 * np.log10(np.maximum(np.linspace(1, 0, fade), 1e-4))
-    return gain
+    return 20 * np.log10(bed_scale(corners(spans, n, level, duck), 0, n, n, fade_len(n)))
 
 
 def evened(points: Sequence[tuple[int, float]], loop: measures.LoopMeasure, level: float
@@ -130,11 +126,26 @@ def bed_scale(points: Sequence[tuple[int, float]], lo: int, hi: int, n: int, fad
             gain[start - lo:end - lo] = 10 ** (db_a / 20)
         else:
             gain[start - lo:end - lo] = 10 ** (np.interp(np.arange(start, end), (a, b), (db_a, db_b)) / 20)
-    fade_from = n - fade
-    if hi > fade_from:
-        at = np.arange(max(lo, fade_from), hi)
-        gain[at[0] - lo:] *= np.maximum(1 - (at - fade_from) / max(1, fade - 1), 1e-4).astype(np.float32)
+    if hi > n - fade:
+        at = np.arange(max(lo, n - fade), hi)
+        gain[at[0] - lo:] *= _faded(at, n, fade).astype(np.float32)
     return gain
+
+
+def _faded(at: np.ndarray, n: int, fade: int) -> np.ndarray:
+    """The end fade's factor at the samples `at` (each at or after n - fade)."""
+    return np.maximum(1 - (at - (n - fade)) / max(1, fade - 1), 1e-4)
+
+
+def gains_at(points: Sequence[tuple[int, float]], at: np.ndarray, n: int, fade: int) -> np.ndarray:
+    """The envelope (its corners `points`) as linear gains at the samples `at`, in double precision: as
+    `bed_scale` makes them, and 0 past the track's end (the measures of the blocks' edges)."""
+    at_corner, db = zip(*points, strict=True)
+    gains = 10 ** (np.interp(at, at_corner, db) / 20)
+    fading = at >= n - fade
+    gains[fading] *= _faded(at[fading], n, fade)
+    gains[at >= n] = 0.0
+    return gains
 
 
 def fade_len(n: int) -> int:
